@@ -1,0 +1,35 @@
+"""rlspectral: learn Laplacian / successor / Koopman eigenfunctions with nested spectral objectives."""
+
+from rlspectral.buffer import EpisodicBuffer, PairSampler
+from rlspectral.errors import CheckpointError, DivergenceError, LayoutError, SpectralError
+from rlspectral.learner import LearnerConfig, SpectralLearner
+from rlspectral.metrics import cosine_similarity, eigenvalue_error
+from rlspectral.moments import Moments, estimate_moments, exact_moments
+from rlspectral.objectives import METHODS, make_objective
+from rlspectral.operators import Operator, lazy_transition, make_operator, successor, time_lag, transition
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckpointError",
+    "DivergenceError",
+    "EpisodicBuffer",
+    "LayoutError",
+    "LearnerConfig",
+    "METHODS",
+    "Moments",
+    "Operator",
+    "PairSampler",
+    "SpectralError",
+    "SpectralLearner",
+    "cosine_similarity",
+    "eigenvalue_error",
+    "estimate_moments",
+    "exact_moments",
+    "lazy_transition",
+    "make_objective",
+    "make_operator",
+    "successor",
+    "time_lag",
+    "transition",
+]

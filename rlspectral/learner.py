@@ -1,0 +1,335 @@
+"""SpectralLearner: network(s), objective, optimizer and schedule; running eigenvalue estimates; checkpoints."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rlspectral.errors import CheckpointError, DivergenceError
+from rlspectral.moments import Moments, estimate_moments
+from rlspectral.networks import EigenNetwork, NetworkConfig
+from rlspectral.objectives import make_objective
+from rlspectral.operators import Operator, make_operator
+
+CHECKPOINT_FORMAT = "rlspectral-learner"
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class LearnerConfig:
+    """Hyperparameters of a :class:`SpectralLearner`; plain data, stored in checkpoints."""
+
+    obs_shape: tuple[int, ...]
+    k: int
+    method: str = "nested-lora"
+    operator: str = "successor:0.9"
+    svd: bool | None = None  # two networks (f, g); default: when the operator is not self-adjoint
+    hidden: tuple[int, ...] = (256, 256, 256)
+    fourier_features: int = 0
+    fourier_scale: float = 1.0
+    constant_mode: bool = False
+    lr: float = 1e-3
+    schedule: str = "constant"  # constant | cosine (to 5% of lr over total_steps)
+    total_steps: int = 0
+    warmup_steps: int = 0
+    grad_clip: float = 0.0
+    objective_kwargs: dict[str, Any] = field(default_factory=dict)
+    ema: float = 0.98
+    divergence_limit: float = 1e6
+    seed: int = 0
+
+    def network_config(self) -> NetworkConfig:
+        return NetworkConfig(
+            obs_shape=tuple(self.obs_shape),
+            k=self.k,
+            hidden=tuple(self.hidden),
+            fourier_features=self.fourier_features,
+            fourier_scale=self.fourier_scale,
+            constant_mode=self.constant_mode,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LearnerConfig:
+        d = dict(d)
+        for key in ("obs_shape", "hidden"):
+            d[key] = tuple(d[key])
+        return cls(**d)
+
+
+class SpectralLearner:
+    """Learns the top-k eigen- (or singular) functions of an operator from pair batches.
+
+    ``update(x, y)`` takes one gradient step on a pair batch; ``fit(sampler, steps)`` loops with a progress
+    bar. ``eigenvalues`` are running estimates for the *sampled operator* (norms for NestedLoRA, Rayleigh
+    quotients otherwise); ``eigenfunctions(x)`` returns them normalized in L2(rho) and sorted descending.
+    """
+
+    def __init__(self, config: LearnerConfig, device: str | torch.device = "cpu", log_dir: str | Path | None = None):
+        self.config = config
+        self.device = torch.device(device)
+        self.operator: Operator = make_operator(config.operator)
+        self.svd = (not self.operator.self_adjoint) if config.svd is None else bool(config.svd)
+        torch.manual_seed(config.seed)
+        self.objective = make_objective(config.method, config.k, **config.objective_kwargs).to(self.device)
+        if self.svd and not self.objective.supports_svd:
+            raise ValueError(f"{config.method} needs a self-adjoint operator; use nested-lora for an SVD")
+        self.f = EigenNetwork(config.network_config()).to(self.device)
+        self.g = EigenNetwork(config.network_config()).to(self.device) if self.svd else None
+        params = list(self.f.parameters()) + (list(self.g.parameters()) if self.g is not None else [])
+        self.optimizer = torch.optim.Adam(params, lr=config.lr)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        k = config.k
+        self.running_C = torch.zeros(k, k, device=self.device)
+        self.running_Mf = torch.zeros(k, k, device=self.device)
+        self.running_Mg = torch.zeros(k, k, device=self.device)
+        self.step = 0
+        self.writer = None
+        if log_dir is not None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(log_dir))
+
+    # ----------------------------------------------------------------- training
+    def _lr_factor(self, step: int) -> float:
+        c = self.config
+        if c.warmup_steps and step < c.warmup_steps:
+            return (step + 1) / c.warmup_steps
+        if c.schedule == "cosine" and c.total_steps > 0:
+            t = min(1.0, (step - c.warmup_steps) / max(1, c.total_steps - c.warmup_steps))
+            return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t))
+        return 1.0
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.f(x.to(self.device))
+
+    def moments(self, x: Tensor, y: Tensor) -> Moments:
+        """Forward both ends of a pair batch and estimate the objective's chunk-wise moments."""
+        x, y = x.to(self.device), y.to(self.device)
+        if self.g is None:
+            out = self.f(torch.cat([x, y], dim=0))
+            F, G = out[: x.shape[0]], out[x.shape[0] :]
+        else:
+            F, G = self.f(x), self.g(y)
+        op = self.operator
+        return estimate_moments(
+            F,
+            G,
+            self_adjoint=not self.svd,
+            splits=self.objective.splits,
+            sequential=self.objective.sequential,
+            pair_weight=op.pair_weight,
+            identity_weight=op.identity_weight + self.objective.shift,
+        )
+
+    def update(self, x: Tensor, y: Tensor) -> dict[str, float]:
+        """One gradient step on pairs (x, y); raises DivergenceError (weights untouched) on a NaN/inf loss."""
+        m = self.moments(x, y)
+        loss, diag = self.objective(m)
+        value = float(loss.detach())
+        if not math.isfinite(value) or abs(value) > self.config.divergence_limit:
+            raise DivergenceError(
+                f"{self.config.method} loss became {value:.4g} at step {self.step}: lower the learning rate "
+                f"(now {self.scheduler.get_last_lr()[0]:.2g}), check the data for NaN/inf"
+                + (", or use a PSD operator / shift for NestedOMM" if "omm" in self.config.method else "")
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(
+                [p for group in self.optimizer.param_groups for p in group["params"]], self.config.grad_clip
+            )
+        self.optimizer.step()
+        self.scheduler.step()
+        self.objective.after_step(m)
+        self._track(m)
+        self.step += 1
+        stats = {"loss": value, **{name: float(v) for name, v in diag.items()}}
+        if self.writer is not None and self.step % 50 == 0:
+            self.log_scalars(stats)
+        return stats
+
+    @torch.no_grad()
+    def _track(self, m: Moments) -> None:
+        a = self.config.ema if self.step > 0 else 0.0
+        self.running_C.mul_(a).add_((1 - a) * m.C_mean.detach())
+        self.running_Mf.mul_(a).add_((1 - a) * m.M_mean.detach())
+        self.running_Mg.mul_(a).add_((1 - a) * torch.stack(m.Mg).mean(0).detach())
+
+    def fit(
+        self,
+        sampler: Callable[[int], tuple[Tensor, Tensor]],
+        steps: int,
+        batch_size: int = 1024,
+        progress: bool = True,
+        callback: Callable[[SpectralLearner], dict[str, float] | None] | None = None,
+        callback_every: int = 0,
+    ) -> list[dict[str, float]]:
+        """Run ``steps`` updates on batches from ``sampler``; ``callback`` (e.g. an evaluation) runs every
+        ``callback_every`` steps and its returned scalars join the history and TensorBoard."""
+        from tqdm.auto import tqdm
+
+        history: list[dict[str, float]] = []
+        start = time.perf_counter()
+        bar = tqdm(range(steps), disable=not progress, desc=self.config.method, dynamic_ncols=True)
+        for _ in bar:
+            stats = self.update(*sampler(batch_size))
+            if callback is not None and callback_every and self.step % callback_every == 0:
+                extra = callback(self) or {}
+                stats = {**stats, **extra, "step": self.step, "wall_time_s": time.perf_counter() - start}
+                history.append(stats)
+                if self.writer is not None:
+                    self.log_scalars(extra)
+                bar.set_postfix({key: f"{v:.4f}" for key, v in list(extra.items())[:2]})
+            elif self.step % 100 == 0:
+                bar.set_postfix(loss=f"{stats['loss']:.4f}")
+        return history
+
+    def log_scalars(self, stats: dict[str, float]) -> None:
+        if self.writer is None:
+            return
+        for name, value in stats.items():
+            self.writer.add_scalar(f"spectral/{name}", value, self.step)
+        for i, v in enumerate(self.eigenvalues):
+            self.writer.add_scalar(f"eigenvalue/{i:02d}", float(v), self.step)
+
+    @torch.no_grad()
+    def refresh_moments(
+        self, sampler: Callable[[int], tuple[Tensor, Tensor]], batches: int = 50, batch_size: int = 4096
+    ):
+        """Replace the running moments by a plain average over ``batches`` fresh batches (no gradient), e.g.
+        before :meth:`eigenfunctions` with ``solve=True``."""
+        C = torch.zeros_like(self.running_C)
+        Mf, Mg = torch.zeros_like(C), torch.zeros_like(C)
+        for _ in range(batches):
+            m = self.moments(*sampler(batch_size))
+            C += m.C_mean
+            Mf += m.M_mean
+            Mg += torch.stack(m.Mg).mean(0)
+        self.running_C.copy_(C / batches)
+        self.running_Mf.copy_(Mf / batches)
+        self.running_Mg.copy_(Mg / batches)
+
+    # ----------------------------------------------------------------- results
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        """Running estimates of the sampled operator's eigen-/singular values, in mode order."""
+        C, Mf, Mg = self.running_C.diagonal(), self.running_Mf.diagonal(), self.running_Mg.diagonal()
+        M = (Mf * Mg).clamp_min(0).sqrt() if self.svd else Mf
+        return self.objective.eigenvalues(C, M).detach().cpu().numpy().astype(np.float64)
+
+    def transition_eigenvalues(self) -> np.ndarray:
+        """Estimates mapped to eigenvalues of the one-step transition operator P (same eigenvectors)."""
+        return self.operator.to_transition(self.eigenvalues)
+
+    @torch.no_grad()
+    def eigenfunctions(self, x: Tensor, solve: bool = False) -> tuple[np.ndarray, Tensor]:
+        """``(values, phi)``: values sorted descending and phi(x) [n, k] normalized in L2(rho).
+
+        ``solve=True`` instead solves the small generalized problem C w = sigma M w on the running moments
+        (whitening + dense solve), which also un-mixes modes that are not yet separated.
+        """
+        F = self.features(x)
+        if solve:
+            M = self.running_Mf.double()
+            C = 0.5 * (self.running_C + self.running_C.T).double()
+            w, V = torch.linalg.eigh(M)
+            W = V / w.clamp_min(1e-10).sqrt()
+            s, U = torch.linalg.eigh(W.T @ C @ W)
+            order = torch.argsort(s, descending=True)
+            vals = (s[order] - self.objective.shift).cpu().numpy()
+            return vals, (F.double() @ (W @ U[:, order])).float()
+        vals = self.eigenvalues
+        order = np.argsort(-vals, kind="stable")
+        norms = self.running_Mf.diagonal().clamp_min(1e-12).sqrt()
+        phi = F / norms
+        return vals[order], phi[:, torch.from_numpy(order.copy()).to(phi.device)]
+
+    # ----------------------------------------------------------------- checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "config": self.config.to_dict(),
+            "f": self.f.state_dict(),
+            "g": self.g.state_dict() if self.g is not None else None,
+            "objective": self.objective.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "running": {"C": self.running_C, "Mf": self.running_Mf, "Mg": self.running_Mg},
+            "step": self.step,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write config + weights + optimizer state; loadable with ``weights_only=True``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        torch.save(self.state_dict(), tmp)
+        tmp.replace(path)  # never leave a half-written checkpoint behind
+        return path
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        device: str | torch.device = "cpu",
+        expect_obs_shape: tuple[int, ...] | None = None,
+        expect_k: int | None = None,
+    ) -> SpectralLearner:
+        """Load a checkpoint written by :meth:`save`; any problem is one :class:`CheckpointError` line."""
+        state = read_checkpoint(path)
+        try:
+            config = LearnerConfig.from_dict(state["config"])
+        except (KeyError, TypeError) as e:
+            raise CheckpointError(f"{path}: checkpoint config is invalid ({e})") from None
+        if expect_obs_shape is not None and tuple(config.obs_shape) != tuple(expect_obs_shape):
+            raise CheckpointError(
+                f"{path}: checkpoint was trained on observations of shape {tuple(config.obs_shape)}, "
+                f"not {tuple(expect_obs_shape)}"
+            )
+        if expect_k is not None and config.k != expect_k:
+            raise CheckpointError(f"{path}: checkpoint has k = {config.k} modes, not {expect_k}")
+        learner = cls(config, device=device)
+        try:
+            learner.f.load_state_dict(state["f"])
+            if learner.g is not None:
+                learner.g.load_state_dict(state["g"])
+            learner.objective.load_state_dict(state["objective"])
+            learner.optimizer.load_state_dict(state["optimizer"])
+            learner.scheduler.load_state_dict(state["scheduler"])
+            for name, t in (("C", learner.running_C), ("Mf", learner.running_Mf), ("Mg", learner.running_Mg)):
+                t.copy_(state["running"][name])
+        except (KeyError, RuntimeError, ValueError, TypeError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CheckpointError(f"{path}: weights do not match the stored config ({first})") from None
+        learner.step = int(state.get("step", 0))
+        return learner
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """``torch.load(weights_only=True)`` with format checks; raises a one-line CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises many types for a corrupt file
+        first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({first})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not an rlspectral learner checkpoint (saved by SpectralLearner.save?)")
+    if state.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {state.get('version')} is not {CHECKPOINT_VERSION}")
+    return state

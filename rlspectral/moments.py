@@ -1,0 +1,105 @@
+"""Batch estimates of the operator moment and Gram matrices (DESIGN: "Estimates from a batch").
+
+A pair batch (x_b, y_b), b = 1..B, with features F = f(x), G = g(y), is cut into ``splits`` disjoint
+chunks. Chunks hold different pairs, so estimates from different chunks are independent and a product of
+two of them is unbiased; no estimate is ever squared. Per chunk s:
+
+* ``C_s = mean_{b in s} f(x_b) g(y_b)^T`` estimates <f_i, T g_j>. For a self-adjoint operator it is
+  symmetrized; for an operator ``a T + c I`` (lazy transition: a = c = 1/2; a spectral shift kappa for
+  NestedOMM) it becomes ``a C_s + c M_s``.
+* ``M_s`` is the Gram <f_i, f_j>. One network (EVD): both ends of the chunk's pairs, since x and y share
+  the stationary marginal rho. Two networks (SVD): ``Mf_s`` is f's Gram on x and ``Mg_s`` g's Gram on y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from rlspectral.nesting import moment
+
+
+@dataclass
+class Moments:
+    """Chunk-wise estimates; ``Mf[s]`` and ``Mg[s]`` are the same tensor for one network (EVD)."""
+
+    C: list[Tensor]  # per chunk, [k, k]
+    Mf: list[Tensor]  # per chunk, Gram of f
+    Mg: list[Tensor]  # per chunk, Gram of g
+    F: Tensor  # [B, k] features at x
+    G: Tensor  # [B, k] features at y
+
+    @property
+    def C_mean(self) -> Tensor:
+        return torch.stack(self.C).mean(0)
+
+    @property
+    def M_mean(self) -> Tensor:
+        return torch.stack(self.Mf).mean(0)
+
+
+def estimate_moments(
+    F: Tensor,
+    G: Tensor,
+    *,
+    self_adjoint: bool,
+    splits: int = 2,
+    sequential: bool = False,
+    pair_weight: float = 1.0,
+    identity_weight: float = 0.0,
+) -> Moments:
+    """Chunk-wise moments of the operator ``pair_weight * T + identity_weight * I`` (see module doc)."""
+    if identity_weight and not self_adjoint:
+        raise ValueError("an identity term (lazy operator or spectral shift) needs a self-adjoint operator")
+    B = F.shape[0]
+    if B < splits:
+        raise ValueError(f"a batch of {B} pairs cannot be cut into {splits} independent chunks")
+    size = B // splits
+    Cs, Mfs, Mgs = [], [], []
+    for s in range(splits):
+        f, g = F[s * size : (s + 1) * size], G[s * size : (s + 1) * size]
+        C = moment(f, g, sequential)
+        if self_adjoint:
+            C = 0.5 * (C + moment(g, f, sequential))
+            both = torch.cat([f, g], dim=0)
+            Mf = Mg = moment(both, both, sequential)
+        else:
+            Mf, Mg = moment(f, f, sequential), moment(g, g, sequential)
+        if pair_weight != 1.0 or identity_weight != 0.0:
+            C = pair_weight * C + identity_weight * Mf
+        Cs.append(C)
+        Mfs.append(Mf)
+        Mgs.append(Mg)
+    return Moments(C=Cs, Mf=Mfs, Mg=Mgs, F=F, G=G)
+
+
+def exact_moments(
+    F: Tensor,
+    A: Tensor,
+    G: Tensor | None = None,
+    *,
+    weights: Tensor | None = None,
+    splits: int = 2,
+    sequential: bool = False,
+    identity_weight: float = 0.0,
+) -> Moments:
+    """Exact moments of a tabular operator: ``C = F^T D A G``, ``Mf = F^T D F``, ``Mg = G^T G`` with D = diag(rho).
+
+    ``F`` [n, k] holds f on every state (a free matrix or a network evaluated on all states); ``A`` is the
+    operator's matrix, ``(T g)(x) = sum_y A_xy g(y)``. Without ``G`` this is the one-network (EVD) case and
+    ``D A`` must be symmetric. The chunks are copies of the exact values, so products stay exact.
+    """
+    D = weights if weights is not None else torch.ones(F.shape[0], dtype=F.dtype, device=F.device)
+    one = G is None
+    G = F if one else G
+    AG = A @ G
+    C = moment(F * D[:, None], AG, sequential) * F.shape[0]
+    if one:
+        C = 0.5 * (C + C.T) if not sequential else 0.5 * (C + moment(AG * D[:, None], F, sequential) * F.shape[0])
+    Mf = moment(F * D[:, None], F, sequential) * F.shape[0]
+    Mg = Mf if one else moment(G, G, sequential) * G.shape[0]
+    if identity_weight:
+        C = C + identity_weight * Mf
+    return Moments(C=[C] * splits, Mf=[Mf] * splits, Mg=[Mg] * splits, F=F, G=G)

@@ -1,0 +1,120 @@
+"""Eigen-networks: observation -> k mode values.
+
+``MLP`` for vector observations (optional random Fourier-feature input), ``SmallCNN`` for image
+observations (channels first, uint8 or float), and an optional constant first mode f_1(x) = c with a learned
+scale c (the top eigenfunction of a stochastic operator is constant).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class NetworkConfig:
+    """Everything needed to rebuild a network (stored in checkpoints)."""
+
+    obs_shape: tuple[int, ...]
+    k: int
+    hidden: tuple[int, ...] = (256, 256, 256)
+    fourier_features: int = 0  # number of random frequencies (0: raw input)
+    fourier_scale: float = 1.0  # std of the random frequencies
+    constant_mode: bool = False
+    cnn_channels: tuple[int, ...] = field(default=(32, 64))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NetworkConfig:
+        d = dict(d)
+        for key in ("obs_shape", "hidden", "cnn_channels"):
+            if key in d:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+
+class FourierFeatures(nn.Module):
+    """x -> [cos(2 pi B x), sin(2 pi B x)] with fixed Gaussian frequencies B (Tancik et al., 2020)."""
+
+    def __init__(self, in_dim: int, n: int, scale: float):
+        super().__init__()
+        self.register_buffer("B", torch.randn(in_dim, n) * scale)
+        self.out_dim = 2 * n
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = 2 * math.pi * x @ self.B
+        return torch.cat([torch.cos(z), torch.sin(z)], dim=-1)
+
+
+def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for h in hidden:
+        layers += [nn.Linear(in_dim, h), nn.ReLU()]
+        in_dim = h
+    layers.append(nn.Linear(in_dim, out_dim))
+    return nn.Sequential(*layers)
+
+
+class MLP(nn.Module):
+    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int], fourier_features: int, fourier_scale: float):
+        super().__init__()
+        self.fourier = FourierFeatures(in_dim, fourier_features, fourier_scale) if fourier_features else None
+        self.body = mlp(self.fourier.out_dim if self.fourier else in_dim, hidden, out_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.flatten(1).float()
+        return self.body(self.fourier(x) if self.fourier is not None else x)
+
+
+class SmallCNN(nn.Module):
+    """Two 3x3 conv layers (stride 1, then 2), flatten, MLP head; uint8 inputs are scaled to [0, 1]."""
+
+    def __init__(self, obs_shape: Sequence[int], out_dim: int, hidden: Sequence[int], channels: Sequence[int]):
+        super().__init__()
+        c, h, w = obs_shape
+        convs: list[nn.Module] = []
+        for i, ch in enumerate(channels):
+            convs += [nn.Conv2d(c, ch, 3, stride=1 if i == 0 else 2, padding=1), nn.ReLU()]
+            c = ch
+        self.conv = nn.Sequential(*convs, nn.Flatten())
+        with torch.no_grad():
+            n = self.conv(torch.zeros(1, *obs_shape)).shape[1]
+        self.head = mlp(n, hidden, out_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        return self.head(self.conv(x))
+
+
+class EigenNetwork(nn.Module):
+    """Body network plus an optional constant first mode; output ``[batch, k]``."""
+
+    def __init__(self, config: NetworkConfig):
+        super().__init__()
+        self.config = config
+        n_learned = config.k - int(config.constant_mode)
+        if n_learned < 1:
+            raise ValueError(f"k = {config.k} leaves no learned mode")
+        shape = tuple(config.obs_shape)
+        if len(shape) == 3:
+            self.body: nn.Module = SmallCNN(shape, n_learned, config.hidden, config.cnn_channels)
+        elif len(shape) in (1, 2):
+            self.body = MLP(math.prod(shape), n_learned, config.hidden, config.fourier_features, config.fourier_scale)
+        else:
+            raise ValueError(
+                f"observation shape {shape} is neither a vector (d,) nor an image (C, H, W); flatten or reshape it"
+            )
+        self.scale = nn.Parameter(torch.ones(())) if config.constant_mode else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.body(x)
+        if self.scale is None:
+            return out
+        return torch.cat([self.scale.expand(out.shape[0], 1), out], dim=1)

@@ -1,0 +1,35 @@
+"""Spectral objectives behind one interface, and a registry by method name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlspectral.objectives.allo import ALLO
+from rlspectral.objectives.base import SpectralObjective
+from rlspectral.objectives.graph_drawing import GraphDrawing
+from rlspectral.objectives.lora import NestedLoRA
+from rlspectral.objectives.omm import NestedOMM
+
+METHODS = ("nested-lora", "nested-lora-seq", "nested-omm", "nested-omm-seq", "omm2", "allo", "ggdo", "gdo")
+
+
+def make_objective(method: str, k: int, **kwargs: Any) -> SpectralObjective:
+    """Build an objective by the method names of the command line (``METHODS``)."""
+    if method == "nested-lora":
+        return NestedLoRA(k, "joint", **kwargs)
+    if method == "nested-lora-seq":
+        return NestedLoRA(k, "sequential", **kwargs)
+    if method == "nested-omm":
+        return NestedOMM(k, "joint", **kwargs)
+    if method == "nested-omm-seq":
+        return NestedOMM(k, "sequential", **kwargs)
+    if method == "omm2":
+        return NestedOMM(k, "joint", order=2, **kwargs)
+    if method == "allo":
+        return ALLO(k, **kwargs)
+    if method in ("ggdo", "gdo"):
+        return GraphDrawing(k, generalized=method == "ggdo", **kwargs)
+    raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+__all__ = ["ALLO", "GraphDrawing", "METHODS", "NestedLoRA", "NestedOMM", "SpectralObjective", "make_objective"]

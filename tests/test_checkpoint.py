@@ -1,0 +1,90 @@
+"""Save -> load in a fresh process reproduces the features; bad checkpoints give one-line errors."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from rlspectral import CheckpointError, DivergenceError, LearnerConfig, SpectralLearner
+
+
+def small_learner(**kw):
+    cfg = LearnerConfig(obs_shape=(2,), k=4, hidden=(16, 16), fourier_features=8, constant_mode=True, **kw)
+    return SpectralLearner(cfg)
+
+
+def test_roundtrip_in_fresh_process(tmp_path):
+    learner = small_learner()
+    x = torch.rand(64, 2) * 2 - 1
+    for _ in range(5):
+        learner.update(x, x.roll(1, 0))
+    path = learner.save(tmp_path / "model.pt")
+    np.save(tmp_path / "x.npy", x.numpy())
+    np.save(tmp_path / "ref.npy", learner.features(x).detach().numpy())
+    code = textwrap.dedent(
+        f"""
+        import numpy as np, torch
+        from rlspectral import SpectralLearner
+        l = SpectralLearner.load({str(path)!r})
+        x = torch.from_numpy(np.load({str(tmp_path / "x.npy")!r}))
+        out = l.features(x).detach().numpy()
+        ref = np.load({str(tmp_path / "ref.npy")!r})
+        assert np.array_equal(out, ref), abs(out - ref).max()
+        assert l.step == 5
+        print("ok")
+        """
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and "ok" in res.stdout, res.stderr
+
+
+def one_line(exc: Exception) -> str:
+    msg = str(exc)
+    assert "\n" not in msg and msg
+    return msg
+
+
+def test_corrupt_missing_and_mismatched_checkpoints(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError) as e:
+        SpectralLearner.load(bad)
+    assert "bad.pt" in one_line(e.value)
+    with pytest.raises(CheckpointError) as e:
+        SpectralLearner.load(tmp_path / "missing.pt")
+    assert "not found" in one_line(e.value)
+    torch.save({"some": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError) as e:
+        SpectralLearner.load(tmp_path / "other.pt")
+    one_line(e.value)
+    path = small_learner().save(tmp_path / "ok.pt")
+    with pytest.raises(CheckpointError) as e:
+        SpectralLearner.load(path, expect_k=7)
+    assert "k = 4" in one_line(e.value)
+    with pytest.raises(CheckpointError) as e:
+        SpectralLearner.load(path, expect_obs_shape=(3,))
+    one_line(e.value)
+    # Weights that do not fit the stored config.
+    state = torch.load(path, weights_only=True)
+    state["f"] = {key: torch.zeros(1) for key in state["f"]}
+    torch.save(state, tmp_path / "mismatch.pt")
+    with pytest.raises(CheckpointError) as e:
+        SpectralLearner.load(tmp_path / "mismatch.pt")
+    assert "do not match" in one_line(e.value)
+
+
+def test_nan_loss_stops_with_step_and_keeps_weights():
+    learner = small_learner()
+    x = torch.rand(32, 2)
+    learner.update(x, x.roll(1, 0))
+    before = [p.clone() for p in learner.f.parameters()]
+    x_bad = x.clone()
+    x_bad[3, 0] = float("nan")
+    with pytest.raises(DivergenceError) as e:
+        learner.update(x_bad, x.roll(1, 0))
+    msg = one_line(e.value)
+    assert "step 1" in msg and "nan" in msg.lower()
+    assert all(torch.equal(a, b) for a, b in zip(before, learner.f.parameters()))
