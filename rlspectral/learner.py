@@ -41,6 +41,7 @@ class LearnerConfig:
     total_steps: int = 0
     warmup_steps: int = 0
     grad_clip: float = 0.0
+    dedup: bool = False  # evaluate the network once per distinct observation in a batch (discrete state spaces)
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
     ema: float = 0.98
     divergence_limit: float = 1e6
@@ -114,14 +115,22 @@ class SpectralLearner:
     def features(self, x: Tensor) -> Tensor:
         return self.f(x.to(self.device))
 
+    def _forward(self, net: torch.nn.Module, x: Tensor) -> Tensor:
+        """``net(x)``; with ``dedup`` the network sees each distinct observation once and rows are gathered back,
+        which gives the same values and gradients at a fraction of the cost when states repeat (gridworlds)."""
+        if not self.config.dedup:
+            return net(x)
+        rows, inverse = distinct_rows(x)
+        return net(rows)[inverse]
+
     def moments(self, x: Tensor, y: Tensor) -> Moments:
         """Forward both ends of a pair batch and estimate the objective's chunk-wise moments."""
         x, y = x.to(self.device), y.to(self.device)
         if self.g is None:
-            out = self.f(torch.cat([x, y], dim=0))
+            out = self._forward(self.f, torch.cat([x, y], dim=0))
             F, G = out[: x.shape[0]], out[x.shape[0] :]
         else:
-            F, G = self.f(x), self.g(y)
+            F, G = self._forward(self.f, x), self._forward(self.g, y)
         op = self.operator
         return estimate_moments(
             F,
@@ -316,6 +325,25 @@ class SpectralLearner:
             raise CheckpointError(f"{path}: weights do not match the stored config ({first})") from None
         learner.step = int(state.get("step", 0))
         return learner
+
+
+def distinct_rows(x: Tensor) -> tuple[Tensor, Tensor]:
+    """``(rows, inverse)`` with ``rows[inverse] == x``: one representative per distinct observation.
+
+    Rows are grouped by a 1-D key (a fixed random projection in float64, far cheaper to sort than whole rows);
+    the result is verified exactly and falls back to ``torch.unique(dim=0)`` on a key collision.
+    """
+    flat = x.flatten(1)
+    gen = torch.Generator(device="cpu").manual_seed(12345)
+    proj = torch.randn(flat.shape[1], dtype=torch.float64, generator=gen).to(x.device)
+    _, inverse = torch.unique(flat.double() @ proj, return_inverse=True)
+    first = torch.empty(int(inverse.max()) + 1, dtype=torch.long, device=x.device)
+    first.scatter_(0, inverse, torch.arange(x.shape[0], device=x.device))
+    rows = x[first]
+    if not torch.equal(rows[inverse], x):
+        flat_rows, inverse = torch.unique(flat, dim=0, return_inverse=True)
+        rows = flat_rows.view(-1, *x.shape[1:])
+    return rows, inverse
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:

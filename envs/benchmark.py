@@ -1,0 +1,162 @@
+"""Fit eigenfunctions on a gridworld from random-walk replay and score them against the exact spectrum.
+
+This is what ``rlspectral fit`` and ``scripts/gridworld_benchmark.py`` run. Every method (NestedLoRA,
+NestedOMM, ALLO, GGDO, ...) goes through the same data, network, budget and metric.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from envs.gridworld import load_grid
+from envs.replay import random_walk_buffer
+from envs.spectra import transition_eigenpairs
+from rlspectral.buffer import PairSampler
+from rlspectral.learner import LearnerConfig, SpectralLearner
+from rlspectral.metrics import cosine_similarity
+
+
+@dataclass
+class GridFitConfig:
+    """Defaults are the ones the benchmark uses on every layout (no per-layout tuning)."""
+
+    layout: str = "GridRoom-4"
+    obs: str = "xy"
+    method: str = "nested-lora"
+    k: int = 11
+    steps: int = 2000
+    batch_size: int = 8192
+    lr: float = 3e-3
+    operator: str = "successor:0.9"
+    hidden: tuple[int, ...] = (256, 256, 256)
+    fourier_features: int = 64
+    fourier_scale: float = 1.0
+    episodes: int = 50_000
+    episode_length: int = 50
+    seed: int = 0
+    eval_every: int = 100
+    threads: int = 0  # 0: leave torch's default
+    shift: float = 0.1  # NestedLoRA / NestedOMM learn S + shift*I: S_0.9 >= -0.053, so the top-k are never negative
+    objective_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _cos(learner: SpectralLearner, X: torch.Tensor, vecs: np.ndarray, vals: np.ndarray, solve: bool) -> np.ndarray:
+    _, phi = learner.eigenfunctions(X, solve=solve)
+    return cosine_similarity(phi.cpu().numpy(), vecs, vals)[0]
+
+
+def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
+    """Run one fit; with ``out`` write metrics.json, eigenfunctions.png, TensorBoard logs and model.pt."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(out) if out is not None else None
+    grid = load_grid(cfg.layout)
+    k = min(cfg.k, grid.n)
+    vals, vecs = transition_eigenpairs(grid, k)
+    buffer = random_walk_buffer(grid, cfg.obs, cfg.episodes, cfg.episode_length, seed=cfg.seed)
+    lcfg = LearnerConfig(
+        obs_shape=buffer.obs_shape,
+        k=k,
+        method=cfg.method,
+        operator=cfg.operator,
+        hidden=tuple(cfg.hidden),
+        fourier_features=cfg.fourier_features if cfg.obs == "xy" else 0,
+        fourier_scale=cfg.fourier_scale,
+        lr=cfg.lr,
+        schedule="cosine",
+        total_steps=cfg.steps,
+        dedup=True,
+        seed=cfg.seed,
+        objective_kwargs={**({"shift": cfg.shift} if cfg.method.startswith("nested") else {}), **cfg.objective_kwargs},
+    )
+    learner = SpectralLearner(lcfg, log_dir=(out / "tb") if out is not None else None)
+    sampler = PairSampler(buffer, learner.operator, seed=cfg.seed + 1)
+    X = torch.from_numpy(grid.observations(cfg.obs))
+    train_time = 0.0
+    last = time.perf_counter()
+    curve: list[dict[str, float]] = []
+
+    def evaluate(lr: SpectralLearner) -> dict[str, float]:
+        nonlocal train_time, last
+        train_time += time.perf_counter() - last  # the clock counts training only, not evaluation
+        cos = _cos(lr, X, vecs, vals, solve=False)
+        row = {"step": lr.step, "train_time_s": train_time, "mean_cosine_similarity": float(cos.mean())}
+        curve.append(row)
+        last = time.perf_counter()
+        return {"cosine_similarity": row["mean_cosine_similarity"]}
+
+    learner.fit(sampler, cfg.steps, cfg.batch_size, progress=progress, callback=evaluate, callback_every=cfg.eval_every)
+    train_time += time.perf_counter() - last
+    raw = _cos(learner, X, vecs, vals, solve=False)
+    raw_values = learner.transition_eigenvalues()[np.argsort(-learner.eigenvalues, kind="stable")]
+    t0 = time.perf_counter()
+    learner.refresh_moments(sampler, batches=50, batch_size=cfg.batch_size)
+    rr_values, _ = learner.eigenfunctions(X, solve=True)
+    rr = _cos(learner, X, vecs, vals, solve=True)
+    rr_time = time.perf_counter() - t0
+
+    def time_to(threshold: float) -> float | None:
+        return next((r["train_time_s"] for r in curve if r["mean_cosine_similarity"] >= threshold), None)
+
+    metrics: dict[str, Any] = {
+        "layout": cfg.layout,
+        "method": cfg.method,
+        "k": k,
+        "n_states": grid.n,
+        "cosine_similarity": raw.tolist(),
+        "mean_cosine_similarity": float(raw.mean()),
+        "rr_cosine_similarity": rr.tolist(),
+        "rr_mean_cosine_similarity": float(rr.mean()),
+        "eigenvalues": raw_values.tolist(),
+        "rr_eigenvalues": learner.operator.to_transition(rr_values).tolist(),
+        "true_eigenvalues": vals.tolist(),
+        "steps": learner.step,
+        "wall_time_s": train_time,
+        "rr_time_s": rr_time,
+        "steps_per_s": learner.step / max(train_time, 1e-9),
+        "time_to_0.95_s": time_to(0.95),
+        "time_to_0.99_s": time_to(0.99),
+        "curve": curve,
+        "config": {**asdict(cfg), "hidden": list(cfg.hidden)},
+        "torch_threads": torch.get_num_threads(),
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        learner.save(out / "model.pt")
+        _, phi = learner.eigenfunctions(X, solve=True)
+        _, phi_raw = learner.eigenfunctions(X)
+        learned = _aligned(phi.cpu().numpy(), vecs)
+        rows = {
+            "exact": [grid.to_image(vecs[:, i]) for i in range(k)],
+            "learned": [grid.to_image(learned[:, i]) for i in range(k)],
+            "learned (raw)": [grid.to_image(_aligned(phi_raw.cpu().numpy(), vecs)[:, i]) for i in range(k)],
+        }
+        from rlspectral.plots import eigenfunction_figure, save_eigenfunctions
+
+        titles = [f"p={v:.4f}" for v in vals]
+        save_eigenfunctions(out / "eigenfunctions.png", rows, titles)
+        if learner.writer is not None:
+            import matplotlib.pyplot as plt
+
+            fig = eigenfunction_figure(rows, titles)
+            learner.writer.add_figure("eigenfunctions", fig, learner.step)
+            plt.close(fig)
+            learner.writer.add_scalar(
+                "spectral/rr_mean_cosine_similarity", metrics["rr_mean_cosine_similarity"], learner.step
+            )
+            learner.writer.flush()
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    return metrics
+
+
+def _aligned(learned: np.ndarray, true: np.ndarray) -> np.ndarray:
+    """Normalize columns and flip signs to match the exact vectors (for side-by-side pictures)."""
+    L = learned / np.maximum(np.linalg.norm(learned, axis=0, keepdims=True), 1e-12)
+    return L * np.sign(np.sum(L * true, axis=0, keepdims=True) + 1e-12)

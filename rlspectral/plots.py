@@ -1,0 +1,73 @@
+"""PNG plots: eigenfunctions on a grid and learning curves (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def eigenfunction_figure(rows: Mapping[str, Sequence[np.ndarray]], titles: Sequence[str] | None = None):
+    """A figure with one row per entry of ``rows`` (e.g. {"learned": [...], "exact": [...]}), each a list of
+    2-D images (NaN = wall), sharing a symmetric colour scale per image column."""
+    plt = _pyplot()
+    names = list(rows)
+    k = len(rows[names[0]])
+    fig, axes = plt.subplots(len(names), k, figsize=(1.6 * k, 1.7 * len(names)), squeeze=False)
+    for j in range(k):
+        vmax = max(float(np.nanmax(np.abs(rows[n][j]))) for n in names) or 1.0
+        for i, n in enumerate(names):
+            ax = axes[i, j]
+            ax.imshow(rows[n][j], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(n)
+            if i == 0 and titles is not None:
+                ax.set_title(titles[j], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def save_eigenfunctions(
+    path: str | Path, rows: Mapping[str, Sequence[np.ndarray]], titles: Sequence[str] | None = None
+):
+    plt = _pyplot()
+    fig = eigenfunction_figure(rows, titles)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def save_curves(
+    path: str | Path,
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+):
+    """Curves ``name -> (x, mean, spread or None)``; the spread is drawn as a band mean ± spread."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for name, (x, mean, spread) in curves.items():
+        ax.plot(x, mean, label=name)
+        if spread is not None:
+            ax.fill_between(x, mean - spread, mean + spread, alpha=0.2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
