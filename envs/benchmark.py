@@ -43,6 +43,7 @@ class GridFitConfig:
     seed: int = 0
     eval_every: int = 100
     threads: int = 0  # 0: leave torch's default
+    dedup: bool = True  # one forward pass per distinct state in a batch (same values and gradients)
     shift: float = 0.1  # NestedLoRA / NestedOMM learn S + shift*I: S_0.9 >= -0.053, so the top-k are never negative
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -72,7 +73,7 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
         lr=cfg.lr,
         schedule="cosine",
         total_steps=cfg.steps,
-        dedup=True,
+        dedup=cfg.dedup,
         seed=cfg.seed,
         objective_kwargs={**({"shift": cfg.shift} if cfg.method.startswith("nested") else {}), **cfg.objective_kwargs},
     )

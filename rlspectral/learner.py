@@ -192,6 +192,7 @@ class SpectralLearner:
         history: list[dict[str, float]] = []
         start = time.perf_counter()
         bar = tqdm(range(steps), disable=not progress, desc=self.config.method, dynamic_ncols=True)
+        shown: dict[str, str] = {}
         for _ in bar:
             stats = self.update(*sampler(batch_size))
             if callback is not None and callback_every and self.step % callback_every == 0:
@@ -200,9 +201,9 @@ class SpectralLearner:
                 history.append(stats)
                 if self.writer is not None:
                     self.log_scalars(extra)
-                bar.set_postfix({key: f"{v:.4f}" for key, v in list(extra.items())[:2]})
-            elif self.step % 100 == 0:
-                bar.set_postfix(loss=f"{stats['loss']:.4f}")
+                shown = {key: f"{v:.4f}" for key, v in list(extra.items())[:2]}
+            if self.step % 50 == 0 or self.step == steps:
+                bar.set_postfix({"loss": f"{stats['loss']:.4f}", **shown}, refresh=False)
         return history
 
     def log_scalars(self, stats: dict[str, float]) -> None:

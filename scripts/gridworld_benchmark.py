@@ -22,9 +22,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import this file as scripts.<name>
 
 LAYOUTS = [
-    "GridMaze-7", "GridMaze-9", "GridMaze-17", "GridMaze-19", "GridMaze-26", "GridMaze-32",
-    "GridRoom-1", "GridRoom-4", "GridRoom-16", "GridRoom-32", "GridRoom-64", "GridRoomSym-4",
-]  # fmt: skip
+    "GridMaze-7",
+    "GridMaze-9",
+    "GridMaze-17",
+    "GridMaze-19",
+    "GridMaze-26",
+    "GridMaze-32",
+    "GridRoom-1",
+    "GridRoom-4",
+    "GridRoom-16",
+    "GridRoom-32",
+    "GridRoom-64",
+    "GridRoomSym-4",
+]
 METHODS = ["nested-lora", "nested-omm", "allo", "ggdo"]
 # Published (xy, k = 11, 200k steps x batch 1024, 60 seeds) — quoted for reference, not re-run here.
 PUBLISHED_ALLO = dict(
@@ -40,16 +50,40 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 
     cfg = GridFitConfig(**job["config"])
     m = fit_gridworld(cfg, out=job_dir if job.get("artifacts") else None, progress=False)
-    keep = ("layout", "method", "k", "n_states", "mean_cosine_similarity", "rr_mean_cosine_similarity", "steps",
-            "wall_time_s", "steps_per_s", "time_to_0.95_s", "time_to_0.99_s", "cosine_similarity",
-            "rr_cosine_similarity", "torch_threads")  # fmt: skip
+    keep = (
+        "layout",
+        "method",
+        "k",
+        "n_states",
+        "mean_cosine_similarity",
+        "rr_mean_cosine_similarity",
+        "steps",
+        "wall_time_s",
+        "steps_per_s",
+        "time_to_0.95_s",
+        "time_to_0.99_s",
+        "cosine_similarity",
+        "rr_cosine_similarity",
+        "torch_threads",
+    )
     return {"id": job["id"], "seed": cfg.seed, **{key: m[key] for key in keep}}
 
 
 def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str]) -> None:
     with open(out / "results.csv", "w", newline="") as fh:
-        cols = ["layout", "method", "seed", "k", "mean_cosine_similarity", "rr_mean_cosine_similarity", "steps",
-                "wall_time_s", "steps_per_s", "time_to_0.95_s", "time_to_0.99_s"]  # fmt: skip
+        cols = [
+            "layout",
+            "method",
+            "seed",
+            "k",
+            "mean_cosine_similarity",
+            "rr_mean_cosine_similarity",
+            "steps",
+            "wall_time_s",
+            "steps_per_s",
+            "time_to_0.95_s",
+            "time_to_0.99_s",
+        ]
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for r in sorted(results, key=lambda r: (r["layout"], r["method"], r["seed"])):
@@ -63,9 +97,13 @@ def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], meth
             raw = np.array([r["mean_cosine_similarity"] for r in rs])
             rr = np.array([r["rr_mean_cosine_similarity"] for r in rs])
             summary[f"{lay}/{meth}"] = {
-                "seeds": len(rs), "raw_mean": raw.mean(), "raw_std": raw.std(), "rr_mean": rr.mean(),
-                "rr_std": rr.std(), "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs])),
-            }  # fmt: skip
+                "seeds": len(rs),
+                "raw_mean": raw.mean(),
+                "raw_std": raw.std(),
+                "rr_mean": rr.mean(),
+                "rr_std": rr.std(),
+                "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs])),
+            }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     lines = [
         "| layout | " + " | ".join(methods) + " | ALLO (published) | GGDO (published) |",
@@ -114,18 +152,22 @@ def main() -> None:
                 "seed": seed,
                 "eval_every": 100,
             },
-        }  # fmt: skip
+        }
         for seed in range(args.seeds)
         for lay in args.layouts
         for meth in args.methods
     ]
     t0 = time.time()
     done = 0
-    for r in run_sweep("scripts.gridworld_benchmark:run_job", jobs, out, args.workers, args.threads_per_worker,
-                       args.ray):  # fmt: skip
+    for r in run_sweep(
+        "scripts.gridworld_benchmark:run_job", jobs, out, args.workers, args.threads_per_worker, args.ray
+    ):
         done += 1
-        print(f"[{time.time() - t0:7.0f}s] {r['id']}: raw {r['mean_cosine_similarity']:.4f} "
-              f"rr {r['rr_mean_cosine_similarity']:.4f} ({r['wall_time_s']:.0f}s)", flush=True)  # fmt: skip
+        print(
+            f"[{time.time() - t0:7.0f}s] {r['id']}: raw {r['mean_cosine_similarity']:.4f} "
+            f"rr {r['rr_mean_cosine_similarity']:.4f} ({r['wall_time_s']:.0f}s)",
+            flush=True,
+        )
     results = [r for r in load_results(out) if r["id"] in {j["id"] for j in jobs}]
     summarize(results, out, args.layouts, args.methods)
     print(f"{len(results)}/{len(jobs)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
