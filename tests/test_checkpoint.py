@@ -88,3 +88,19 @@ def test_nan_loss_stops_with_step_and_keeps_weights():
     msg = one_line(e.value)
     assert "step 1" in msg and "nan" in msg.lower()
     assert all(torch.equal(a, b) for a, b in zip(before, learner.f.parameters()))
+
+
+def test_dedup_forward_gives_identical_loss_and_gradients():
+    """One forward pass per distinct observation is an optimization, not an approximation."""
+    states = torch.rand(7, 2)
+    idx = torch.randint(0, 7, (256,))
+    x, y = states[idx], states[idx.roll(3)]
+    grads = []
+    for dedup in (False, True):
+        cfg = LearnerConfig(obs_shape=(2,), k=4, hidden=(16,), dedup=dedup, seed=3)
+        learner = SpectralLearner(cfg)
+        loss, _ = learner.objective(learner.moments(x, y))
+        loss.backward()
+        grads.append((loss.detach(), [p.grad.clone() for p in learner.f.parameters()]))
+    assert torch.allclose(grads[0][0], grads[1][0], atol=1e-6)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(grads[0][1], grads[1][1]))
