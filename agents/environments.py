@@ -1,0 +1,74 @@
+"""Environments for the recipes: any gymnasium id, the gridworlds ``rlspectral/<Layout>-v0`` (``import envs``)
+and their goal-reaching variants ``rlspectral/<Layout>-Goal-v0`` registered here.
+
+The goal variant puts the goal on the last free cell in row-major order (bottom-right), gives reward 1 and ends
+the episode there (``info["is_success"]``), and allows 100 steps per episode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+import envs  # noqa: F401 - registers rlspectral/<Layout>-v0
+from envs.gridworld import GridWorldEnv, builtin_layouts, load_grid
+from rlspectral.errors import SpectralError
+
+
+def goal_gridworld(layout: str, goal: tuple[int, int] | None = None, episode_length: int = 100, **kwargs: Any):
+    """A :class:`GridWorldEnv` with a goal (default: the bottom-right free cell)."""
+    if goal is None:
+        r, c = load_grid(layout).cells[-1]
+        goal = (int(r), int(c))
+    return GridWorldEnv(layout, goal=goal, episode_length=episode_length, **kwargs)
+
+
+def register_goal_gridworlds() -> None:
+    for name in builtin_layouts():
+        env_id = f"rlspectral/{name}-Goal-v0"
+        if env_id not in gym.registry:
+            gym.register(env_id, entry_point="agents.environments:goal_gridworld", kwargs={"layout": name})
+
+
+register_goal_gridworlds()
+
+
+def is_gridworld(env_id: str) -> bool:
+    return env_id.startswith("rlspectral/Grid")
+
+
+def check_env_id(env_id: str) -> None:
+    """Raise a one-line :class:`SpectralError` for an id gymnasium does not know."""
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as e:
+        grids = "rlspectral/<Layout>-v0 or rlspectral/<Layout>-Goal-v0 with Layout in " + ", ".join(builtin_layouts())
+        raise SpectralError(f"unknown environment {env_id!r} ({e}); gridworlds: {grids}") from None
+
+
+def make_env(
+    env_id: str, n_envs: int, seed: int, env_kwargs: dict[str, Any], normalize: bool | dict[str, Any], training: bool
+) -> VecEnv:
+    """A monitored ``VecEnv`` of ``n_envs`` copies, wrapped in ``VecNormalize`` when ``normalize`` is set (a dict
+    gives its kwargs); an evaluation env (``training=False``) freezes the statistics and reports raw rewards."""
+    check_env_id(env_id)
+    try:
+        env = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs)
+    except TypeError as e:
+        raise SpectralError(f"{env_id}: bad env kwargs {env_kwargs} ({e})") from None
+    if normalize:
+        kwargs = normalize if isinstance(normalize, dict) else {}
+        env = VecNormalize(env, training=training, **({**kwargs, "norm_reward": False} if not training else kwargs))
+    return env
+
+
+def goal_observation(env: VecEnv) -> np.ndarray:
+    """The observation of the goal cell of a goal gridworld (first env)."""
+    goal = env.get_attr("goal_state", indices=[0])[0] if env.has_attr("goal_state") else None
+    if goal is None:
+        raise SpectralError("the goal bonus needs a goal-reaching env, e.g. rlspectral/GridRoom-4-Goal-v0")
+    return np.asarray(env.env_method("observe", goal, indices=[0])[0])

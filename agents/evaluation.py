@@ -1,0 +1,71 @@
+"""Periodic evaluation: mean/std episode return and success rate (``info["is_success"]`` at episode end)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
+
+from agents.progress import ProgressBar
+
+
+class PeriodicEvaluation(BaseCallback):
+    """Evaluates every ``every`` env steps and at the end of training; ``history`` holds one dict per evaluation
+    (``timesteps``, ``return_mean``, ``return_std``, ``success_rate`` or None when the env reports none)."""
+
+    def __init__(
+        self,
+        eval_env: VecEnv,
+        every: int,
+        episodes: int = 10,
+        deterministic: bool = True,
+        bar: ProgressBar | None = None,
+    ):
+        super().__init__()
+        self.eval_env, self.every, self.episodes, self.deterministic = (
+            eval_env,
+            int(every),
+            int(episodes),
+            deterministic,
+        )
+        self.bar = bar
+        self.history: list[dict[str, Any]] = []
+        self._next = self.every
+
+    def evaluate(self) -> dict[str, Any]:
+        sync_envs_normalization(self.training_env, self.eval_env)
+        successes: list[bool] = []
+
+        def on_step(local: dict[str, Any], _: dict[str, Any]) -> None:
+            if local["done"] and "is_success" in local["info"]:
+                successes.append(bool(local["info"]["is_success"]))
+
+        returns, _ = evaluate_policy(
+            self.model, self.eval_env, self.episodes, self.deterministic, callback=on_step, return_episode_rewards=True
+        )
+        row = {
+            "timesteps": int(self.num_timesteps),
+            "return_mean": float(np.mean(returns)),
+            "return_std": float(np.std(returns)),
+            "success_rate": float(np.mean(successes)) if successes else None,
+        }
+        self.history.append(row)
+        self.logger.record("eval/mean_reward", row["return_mean"])
+        if row["success_rate"] is not None:
+            self.logger.record("eval/success_rate", row["success_rate"])
+        if self.bar is not None:
+            self.bar.show(ret=row["return_mean"], **({"succ": row["success_rate"]} if successes else {}))
+        return row
+
+    def _on_step(self) -> bool:
+        if self.every > 0 and self.num_timesteps >= self._next:
+            self._next = (self.num_timesteps // self.every + 1) * self.every
+            self.evaluate()
+        return True
+
+    def _on_training_end(self) -> None:
+        if not self.history or self.history[-1]["timesteps"] != self.num_timesteps:
+            self.evaluate()

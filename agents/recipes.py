@@ -1,0 +1,185 @@
+"""Per (algorithm, environment) hyperparameters as plain dicts, in the RL Zoo's spirit.
+
+A recipe has these keys (``train(**overrides)`` replaces them one by one; dict values are merged):
+
+* ``steps``, ``n_envs``, ``normalize`` (VecNormalize: False, True or its kwargs), ``env_kwargs``;
+* ``algo``: keyword arguments of the SB3 algorithm (``policy_kwargs`` included);
+* ``spectral``: the :class:`~rlspectral.LearnerConfig` fields of the eigenfunctions (``obs_shape`` is filled in);
+* ``mode``: ``frozen`` | ``finetune`` for spectral features;
+* ``callback``: the :class:`~rlspectral.sb3.SpectralCallback` schedule;
+* ``bonus_kwargs``: ``coef``, ``normalize`` and the chosen bonus's own arguments;
+* ``action_noise``: std of Gaussian action noise for off-policy continuous control (None: none);
+* ``eval_every``, ``eval_episodes``.
+
+Gridworlds (``rlspectral/Grid...``) are one family; other environments are looked up by their id; a pair with no
+entry runs on the algorithm's SB3 defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+BASE: dict[str, Any] = {
+    "steps": 100_000,
+    "n_envs": 1,
+    "normalize": False,
+    "env_kwargs": {},
+    "algo": {},
+    "spectral": {"k": 8, "hidden": [256, 256], "operator": "successor:0.9", "method": "nested-lora", "lr": 1e-3},
+    "mode": "frozen",
+    "callback": {"train_freq": 2000, "gradient_steps": 100, "learning_starts": 2000, "batch_size": 1024},
+    "bonus_kwargs": {"coef": 0.1, "normalize": True},
+    "action_noise": None,
+    "eval_every": 5000,
+    "eval_episodes": 10,
+}
+
+# Eigenfunctions of gridworld observations: one-hot cells are fitted best by a linear map, (x, y) by an MLP on
+# random Fourier features, pixels by the small CNN.
+GRID_SPECTRAL: dict[str, dict[str, Any]] = {
+    "onehot": {"k": 8, "hidden": [], "lr": 3e-2},
+    "xy": {"k": 8, "hidden": [256, 256, 256], "fourier_features": 64, "lr": 3e-3},
+    "pixels": {"k": 8, "hidden": [256], "lr": 1e-3},
+}
+
+GRID: dict[str, Any] = {
+    "steps": 50_000,
+    "env_kwargs": {"obs": "onehot"},
+    "spectral": GRID_SPECTRAL["onehot"],
+    "callback": {"train_freq": 2000, "gradient_steps": 100, "learning_starts": 2000, "batch_size": 4096},
+    "eval_every": 5000,
+}
+
+RECIPES: dict[tuple[str, str], dict[str, Any]] = {
+    ("ppo", "gridworld"): {
+        **GRID,
+        "n_envs": 8,
+        "algo": {
+            "n_steps": 128,
+            "batch_size": 256,
+            "n_epochs": 4,
+            "learning_rate": 3e-4,
+            "ent_coef": 0.01,
+            "gamma": 0.99,
+            "policy_kwargs": {"net_arch": [64, 64]},
+        },
+    },
+    ("a2c", "gridworld"): {
+        **GRID,
+        "n_envs": 8,
+        "algo": {
+            "n_steps": 8,
+            "learning_rate": 7e-4,
+            "ent_coef": 0.01,
+            "gamma": 0.99,
+            "policy_kwargs": {"net_arch": [64, 64]},
+        },
+    },
+    ("dqn", "gridworld"): {
+        **GRID,
+        "n_envs": 4,
+        "algo": {
+            "learning_rate": 5e-4,
+            "buffer_size": 50_000,
+            "learning_starts": 2000,
+            "batch_size": 64,
+            "gamma": 0.99,
+            "train_freq": 4,
+            "target_update_interval": 1000,
+            "exploration_fraction": 0.3,
+            "exploration_final_eps": 0.05,
+            "policy_kwargs": {"net_arch": [64, 64]},
+        },
+    },
+    ("ppo", "CartPole-v1"): {
+        "steps": 100_000,
+        "n_envs": 8,
+        "algo": {
+            "n_steps": 32,
+            "batch_size": 256,
+            "gae_lambda": 0.8,
+            "gamma": 0.98,
+            "n_epochs": 20,
+            "learning_rate": 1e-3,
+            "clip_range": 0.2,
+        },
+    },
+    ("a2c", "CartPole-v1"): {"steps": 200_000, "n_envs": 8, "algo": {"ent_coef": 0.0}},
+    ("dqn", "CartPole-v1"): {
+        "steps": 50_000,
+        "algo": {
+            "learning_rate": 2e-3,
+            "batch_size": 64,
+            "buffer_size": 100_000,
+            "learning_starts": 1000,
+            "gamma": 0.99,
+            "target_update_interval": 10,
+            "train_freq": 256,
+            "gradient_steps": 128,
+            "exploration_fraction": 0.16,
+            "exploration_final_eps": 0.04,
+            "policy_kwargs": {"net_arch": [256, 256]},
+        },
+    },
+    ("ppo", "Pendulum-v1"): {
+        "steps": 100_000,
+        "n_envs": 4,
+        "algo": {
+            "n_steps": 1024,
+            "gae_lambda": 0.95,
+            "gamma": 0.9,
+            "n_epochs": 10,
+            "learning_rate": 1e-3,
+            "use_sde": True,
+            "sde_sample_freq": 4,
+        },
+    },
+    ("sac", "Pendulum-v1"): {
+        "steps": 20_000,
+        "algo": {
+            "learning_rate": 1e-3,
+            "buffer_size": 100_000,
+            "learning_starts": 1000,
+            "batch_size": 256,
+            "policy_kwargs": {"net_arch": [64, 64]},
+        },
+    },
+    ("td3", "Pendulum-v1"): {
+        "steps": 20_000,
+        "algo": {
+            "learning_rate": 1e-3,
+            "buffer_size": 100_000,
+            "learning_starts": 1000,
+            "batch_size": 256,
+            "policy_kwargs": {"net_arch": [400, 300]},
+        },
+        "action_noise": 0.1,
+    },
+}
+
+
+def family(env_id: str) -> str:
+    """``gridworld`` for the rlspectral gridworlds (goal variants included), else the id itself."""
+    return "gridworld" if env_id.startswith("rlspectral/Grid") else env_id
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``over``; dict values are merged one level deep (copies, never aliases)."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **copy.deepcopy(value)}
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def recipe(algo: str, env_id: str, obs: str | None = None) -> dict[str, Any]:
+    """The recipe for ``algo`` on ``env_id``; ``obs`` picks a gridworld observation type (and its spectral net)."""
+    rec = merge(BASE, RECIPES.get((algo, family(env_id)), {}))
+    if obs is not None:
+        rec["env_kwargs"]["obs"] = obs
+        if family(env_id) == "gridworld":
+            rec["spectral"] = {**rec["spectral"], **{"fourier_features": 0}, **GRID_SPECTRAL.get(obs, {})}
+    return rec

@@ -1,0 +1,41 @@
+"""What a training run leaves behind: ``results.json`` and a learning-curve PNG (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def write_results(path: Path, results: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(results, indent=1, default=str))
+    return path
+
+
+def plot_learning_curve(path: Path, history: list[dict[str, Any]], title: str) -> Path:
+    """Evaluation return (mean +- std) against env steps; success rate on a second axis when reported."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    t = np.array([h["timesteps"] for h in history], dtype=float)
+    mean = np.array([h["return_mean"] for h in history], dtype=float)
+    std = np.array([h["return_std"] for h in history], dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    ax.plot(t, mean, marker="o", ms=3, color="C0", label="return")
+    ax.fill_between(t, mean - std, mean + std, color="C0", alpha=0.2)
+    ax.set_xlabel("environment steps")
+    ax.set_ylabel("evaluation return", color="C0")
+    success = [h["success_rate"] for h in history]
+    if any(s is not None for s in success):
+        ax2 = ax.twinx()
+        ax2.plot(t, [np.nan if s is None else s for s in success], marker="s", ms=3, color="C1")
+        ax2.set_ylim(-0.05, 1.05)
+        ax2.set_ylabel("success rate", color="C1")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

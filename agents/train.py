@@ -1,0 +1,235 @@
+"""``train``: one SB3 agent from a recipe, with raw or spectral features and an optional intrinsic bonus.
+
+Also the ``rlspectral train`` command (``add_train_arguments`` / ``run_train``; flags override the recipe).
+Writes into ``out``: ``model.zip`` (+ ``vecnormalize.pkl``), ``spectral.pt`` (the online learner),
+TensorBoard logs in ``tb/``, ``results.json`` (evaluation return and success rate over training, wall time,
+config) and ``learning_curve.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from agents.recipes import BASE, merge, recipe
+from rlspectral.errors import SpectralError
+
+# Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
+ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
+BONUS_NAMES = ("eigenpurpose", "novelty", "goal")  # == rlspectral.sb3.BONUSES (checked by the tests)
+FEATURES = ("raw", "spectral", "both")
+CONTINUOUS_ONLY = ("sac", "td3")
+
+
+def algorithms() -> dict[str, type]:
+    """The SB3 algorithm classes by name (imported on first use)."""
+    from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
+
+    return {"ppo": PPO, "a2c": A2C, "dqn": DQN, "sac": SAC, "td3": TD3}
+
+
+def _check_action_space(algo: str, env: Any) -> None:
+    import gymnasium as gym
+
+    space = env.action_space
+    if algo in CONTINUOUS_ONLY and not isinstance(space, gym.spaces.Box):
+        raise SpectralError(
+            f"{algo} needs continuous (Box) actions, the env has {type(space).__name__}: use ppo or dqn"
+        )
+    if algo == "dqn" and not isinstance(space, gym.spaces.Discrete):
+        raise SpectralError(f"dqn needs Discrete actions, the env has {type(space).__name__}: use sac, td3 or ppo")
+
+
+def _split_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Recipe keys (and ``checkpoint``, ``progress``, ``threads``) vs. SB3 algorithm kwargs."""
+    own = set(BASE) | {"checkpoint", "progress", "threads", "obs"}
+    return {k: v for k, v in overrides.items() if k in own}, {k: v for k, v in overrides.items() if k not in own}
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return getattr(value, "__name__", repr(value))
+
+
+def train(
+    env_id: str,
+    algo: str = "ppo",
+    features: str = "raw",
+    bonus: str = "none",
+    steps: int | None = None,
+    seed: int = 0,
+    out: str | Path = "runs/train",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Train ``algo`` on ``env_id`` with ``features`` (raw | spectral | both) and ``bonus`` (none | eigenpurpose |
+    novelty | goal); ``overrides`` replace recipe keys (see :mod:`agents.recipes`), other names go to the SB3
+    algorithm. Returns the content of ``results.json``."""
+    import numpy as np
+    import torch
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.noise import NormalActionNoise
+    from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from agents.environments import goal_observation, make_env
+    from agents.evaluation import PeriodicEvaluation
+    from agents.progress import ProgressBar
+    from agents.report import plot_learning_curve, write_results
+    from rlspectral.sb3 import (
+        BonusReplayBuffer,
+        BonusRolloutBuffer,
+        SpectralCallback,
+        learner_config_for,
+        make_bonus,
+        spectral_obs_shape,
+        spectral_policy_kwargs,
+    )
+
+    if algo not in ALGO_NAMES:
+        raise SpectralError(f"unknown algorithm {algo!r}; choose {', '.join(ALGO_NAMES)}")
+    if features not in FEATURES:
+        raise SpectralError(f"unknown features {features!r}; choose {', '.join(FEATURES)}")
+    if bonus != "none" and bonus not in BONUS_NAMES:
+        raise SpectralError(f"unknown bonus {bonus!r}; choose none, {', '.join(BONUS_NAMES)}")
+    own, algo_overrides = _split_overrides(overrides)
+    rec = merge(recipe(algo, env_id, own.pop("obs", None)), {**own, "algo": algo_overrides})
+    steps = rec["steps"] = int(steps if steps is not None else rec["steps"])
+    checkpoint, progress = rec.pop("checkpoint", None), rec.pop("progress", True)
+    if rec.get("threads"):
+        torch.set_num_threads(int(rec.pop("threads")))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    env = make_env(env_id, rec["n_envs"], seed, rec["env_kwargs"], rec["normalize"], training=True)
+    eval_env = make_env(env_id, 1, seed + 10_000, rec["env_kwargs"], rec["normalize"], training=False)
+    _check_action_space(algo, env)
+    spectral = features != "raw" or bonus != "none"
+    if spectral:
+        spectral_obs_shape(env.observation_space)  # one-line error for Dict / Discrete / odd shapes
+    cls = algorithms()[algo]
+    algo_kwargs = dict(rec["algo"])
+    policy_kwargs = dict(algo_kwargs.pop("policy_kwargs", {}))
+    learner_spec: Any = checkpoint or learner_config_for(env.observation_space, rec["spectral"]).to_dict()
+    if features != "raw":
+        policy_kwargs = spectral_policy_kwargs(
+            checkpoint=checkpoint,
+            learner=None if checkpoint else learner_spec,
+            mode=rec["mode"],
+            concat=features == "both",
+            **policy_kwargs,
+        )
+    intrinsic = None
+    if bonus != "none":
+        kwargs = dict(rec["bonus_kwargs"])
+        if bonus == "goal":
+            if isinstance(env, VecNormalize) and env.norm_obs:
+                raise SpectralError("the goal bonus needs raw observations: turn off VecNormalize (normalize=False)")
+            kwargs["goal"] = goal_observation(env)
+        intrinsic = make_bonus(bonus, **kwargs)
+        key = "replay_buffer_class" if issubclass(cls, OffPolicyAlgorithm) else "rollout_buffer_class"
+        algo_kwargs[key] = BonusReplayBuffer if key == "replay_buffer_class" else BonusRolloutBuffer
+    if rec.get("action_noise") and issubclass(cls, OffPolicyAlgorithm) and algo in CONTINUOUS_ONLY:
+        n = env.action_space.shape[-1]
+        algo_kwargs["action_noise"] = NormalActionNoise(np.zeros(n), rec["action_noise"] * np.ones(n))
+    model = cls(
+        "MlpPolicy", env, seed=seed, verbose=0, tensorboard_log=str(out / "tb"), policy_kwargs=policy_kwargs,
+        **algo_kwargs,
+    )  # fmt: skip
+
+    callbacks: list[BaseCallback] = []
+    bar = ProgressBar(steps, desc=f"{algo} {env_id}") if progress else None
+    callbacks += [bar] if bar is not None else []
+    spectral_cb = None
+    if spectral:
+        spectral_cb = SpectralCallback(
+            learner=None if features != "raw" else learner_spec, bonus=intrinsic, seed=seed, **rec["callback"]
+        )
+        callbacks.append(spectral_cb)
+    evaluation = PeriodicEvaluation(eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar)
+    callbacks.append(evaluation)
+
+    start = time.perf_counter()
+    model.learn(steps, callback=callbacks, tb_log_name=f"{algo}_{features}_{bonus}_s{seed}")
+    wall = time.perf_counter() - start
+
+    model.save(out / "model.zip")
+    if isinstance(env, VecNormalize):
+        env.save(str(out / "vecnormalize.pkl"))
+    results: dict[str, Any] = {
+        "env": env_id,
+        "algo": algo,
+        "features": features,
+        "bonus": bonus,
+        "seed": seed,
+        "steps": steps,
+        "wall_time_s": wall,
+        "evaluations": evaluation.history,
+        "final": evaluation.history[-1] if evaluation.history else None,
+        "config": _json_safe({**rec, "checkpoint": checkpoint}),
+    }
+    if spectral_cb is not None and spectral_cb.learner is not None:
+        spectral_cb.learner.save(out / "spectral.pt")
+        results["spectral"] = {
+            "updates": spectral_cb.learner.step,
+            "eigenvalues": sorted(spectral_cb.learner.eigenvalues.tolist(), reverse=True),
+        }
+    write_results(out / "results.json", results)
+    plot_learning_curve(out / "learning_curve.png", evaluation.history, f"{algo} on {env_id} ({features}, {bonus})")
+    env.close()
+    eval_env.close()
+    return results
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``rlspectral train``; those left out take the recipe's value."""
+    parser.add_argument("--env", required=True, help="gymnasium id, e.g. rlspectral/GridRoom-4-Goal-v0, Pendulum-v1")
+    parser.add_argument("--algo", choices=ALGO_NAMES, default="ppo")
+    parser.add_argument(
+        "--features", choices=FEATURES, default="raw", help="policy input: raw obs, eigenfunctions, both"
+    )
+    parser.add_argument("--bonus", choices=["none", *BONUS_NAMES], default="none", help="intrinsic reward")
+    parser.add_argument("--steps", type=int, help="environment steps (default: the recipe's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs/train", help="output directory")
+    parser.add_argument("--mode", choices=["frozen", "finetune"], help="spectral features: frozen or finetuned by RL")
+    parser.add_argument("--checkpoint", help="pretrained SpectralLearner checkpoint (default: learn online)")
+    parser.add_argument("--obs", choices=["xy", "onehot", "pixels"], help="gridworld observation type")
+    parser.add_argument("--bonus-coef", type=float, help="intrinsic reward coefficient")
+    parser.add_argument("--n-envs", type=int, help="parallel environments")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``train`` from parsed flags; a bad env, space or flag is one line on stderr and exit code 2."""
+    overrides: dict[str, Any] = {"progress": not args.no_progress}
+    for name in ("mode", "checkpoint", "obs", "n_envs", "threads"):
+        if getattr(args, name, None):
+            overrides[name] = getattr(args, name)
+    if args.bonus_coef is not None:
+        overrides["bonus_kwargs"] = {"coef": args.bonus_coef}
+    if args.steps is not None and args.steps < 1:
+        sys.stderr.write(f"rlspectral train: error: --steps must be >= 1, got {args.steps}\n")
+        return 2
+    try:
+        res = train(args.env, args.algo, args.features, args.bonus, args.steps, args.seed, args.out, **overrides)
+    except SpectralError as e:
+        sys.stderr.write(f"rlspectral train: error: {e}\n")
+        return 2
+    final = res["final"] or {}
+    success = final.get("success_rate")
+    ret = final.get("return_mean", float("nan"))
+    print(
+        f"{args.algo} on {args.env} ({args.features}, bonus {args.bonus}): return {ret:.3g}"
+        + (f", success {success:.2f}" if success is not None else "")
+        + f" after {res['steps']} steps in {res['wall_time_s']:.0f}s -> {args.out}"
+    )
+    return 0

@@ -1,0 +1,32 @@
+"""Stable-Baselines3 plugin: spectral features extractor, online spectral learning, intrinsic rewards.
+
+The only part of rlspectral that imports stable-baselines3.
+"""
+
+from rlspectral.sb3.bonus import BONUSES, EigenpurposeBonus, GoalBonus, IntrinsicReward, NoveltyBonus, make_bonus
+from rlspectral.sb3.callback import SpectralCallback
+from rlspectral.sb3.eigen_features import EigenFeatures
+from rlspectral.sb3.episodes import EpisodeStream
+from rlspectral.sb3.extractor import SpectralFeaturesExtractor, learner_config_for, spectral_policy_kwargs
+from rlspectral.sb3.replay import BonusReplayBuffer
+from rlspectral.sb3.rollout import BonusRolloutBuffer
+from rlspectral.sb3.spaces import ObservationSpaceError, spectral_obs_shape
+
+__all__ = [
+    "BONUSES",
+    "BonusReplayBuffer",
+    "BonusRolloutBuffer",
+    "EigenFeatures",
+    "EigenpurposeBonus",
+    "EpisodeStream",
+    "GoalBonus",
+    "IntrinsicReward",
+    "NoveltyBonus",
+    "ObservationSpaceError",
+    "SpectralCallback",
+    "SpectralFeaturesExtractor",
+    "learner_config_for",
+    "make_bonus",
+    "spectral_obs_shape",
+    "spectral_policy_kwargs",
+]

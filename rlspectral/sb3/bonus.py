@@ -1,0 +1,134 @@
+"""Intrinsic rewards in eigenfunction space (phi = the learned, normalized eigenfunctions).
+
+* ``eigenpurpose`` (Machado et al., 2017; covering options, Jinnai et al., 2019): r = s * (phi_i(s') - phi_i(s)),
+  by default for mode i = 1, the first non-constant eigenfunction (the Fiedler vector, which crosses bottlenecks).
+* ``novelty``: a count-like bonus, the mean distance from phi(s') to its ``neighbors`` nearest embeddings among
+  the last ``memory`` visited states (re-embedded with the current phi at every call, so never stale).
+* ``goal``: shaping towards a goal observation g, r = -||phi(s') - phi(g)|| (Wu, Tucker, Nachum, 2019).
+
+Every bonus is ``coef * r / std(r)``, with a running std when ``normalize`` is set (the sign is kept).
+Observations are those the policy sees (after VecNormalize, if any). The ``features`` (an
+:class:`~rlspectral.sb3.eigen_features.EigenFeatures`) are attached by the :class:`SpectralCallback`;
+until the first spectral update the bonus is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3.common.running_mean_std import RunningMeanStd
+from torch import Tensor
+
+from rlspectral.sb3.eigen_features import EigenFeatures
+
+
+class IntrinsicReward:
+    """Base: coefficient, running-std normalization, and the features hook; subclasses define :meth:`raw`."""
+
+    name = "intrinsic"
+
+    def __init__(self, coef: float = 0.1, normalize: bool = True):
+        self.coef, self.normalize = float(coef), bool(normalize)
+        self.features: EigenFeatures | None = None
+        self.rms = RunningMeanStd(shape=())
+
+    @property
+    def ready(self) -> bool:
+        return self.features is not None and self.features.is_loaded
+
+    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
+        """The unscaled reward ``[n]`` of transitions with embeddings ``phi -> phi_next``."""
+        raise NotImplementedError
+
+    def reward(self, obs: Tensor, next_obs: Tensor) -> Tensor:
+        """The unscaled reward ``[n]`` of observed transitions (0 until the features are loaded)."""
+        if not self.ready:
+            return torch.zeros(len(obs))
+        device = self.features.inv_norm.device
+        return self.raw(self.features(obs.to(device)), self.features(next_obs.to(device))).float().cpu()
+
+    def observe(self, next_obs: Tensor) -> None:
+        """Called by the callback with every newly visited observation (a hook for memory-based bonuses)."""
+
+    @torch.no_grad()
+    def __call__(self, obs: Tensor | np.ndarray, next_obs: Tensor | np.ndarray, update_stats: bool = True) -> Tensor:
+        """``coef * r / std`` as a float tensor ``[n]`` on the CPU; ``update_stats`` feeds the running std."""
+        r = self.reward(torch.as_tensor(obs), torch.as_tensor(next_obs))
+        if self.normalize:
+            if update_stats and self.ready:
+                self.rms.update(r.double().numpy())
+            r = r / float(np.sqrt(self.rms.var + 1e-8)) if self.rms.count > 1 else r
+        return self.coef * r
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "features": None}  # the callback re-attaches them
+
+
+class EigenpurposeBonus(IntrinsicReward):
+    """r = sign * (phi_mode(s') - phi_mode(s))."""
+
+    name = "eigenpurpose"
+
+    def __init__(self, mode: int = 1, sign: float = 1.0, coef: float = 0.1, normalize: bool = True):
+        super().__init__(coef, normalize)
+        self.mode, self.sign = int(mode), float(sign)
+
+    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
+        return self.sign * (phi_next[:, self.mode] - phi[:, self.mode])
+
+
+class NoveltyBonus(IntrinsicReward):
+    """Mean distance of phi(s') to its nearest neighbours among recently visited states."""
+
+    name = "novelty"
+
+    def __init__(self, memory: int = 1000, neighbors: int = 10, coef: float = 0.1, normalize: bool = True):
+        super().__init__(coef, normalize)
+        self.capacity, self.neighbors = int(memory), int(neighbors)
+        self.memory: Tensor | None = None
+        self.pos = self.size = 0
+
+    def observe(self, next_obs: Tensor) -> None:
+        x = torch.as_tensor(next_obs)
+        if self.memory is None:
+            self.memory = torch.zeros((self.capacity, *x.shape[1:]), dtype=x.dtype)
+        idx = (self.pos + torch.arange(len(x))) % self.capacity
+        self.memory[idx] = x[-self.capacity :] if len(x) > self.capacity else x
+        self.pos = int((self.pos + len(x)) % self.capacity)
+        self.size = min(self.size + len(x), self.capacity)
+
+    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
+        if self.size == 0:
+            return torch.zeros(len(phi_next), device=phi_next.device)
+        mem = self.features(self.memory[: self.size].to(phi_next.device))
+        dist = torch.cdist(phi_next, mem)
+        return dist.topk(min(self.neighbors, self.size), dim=1, largest=False).values.mean(1)
+
+
+class GoalBonus(IntrinsicReward):
+    """r = -||phi(s') - phi(g)|| for a goal observation g."""
+
+    name = "goal"
+
+    def __init__(self, goal: Sequence[float] | np.ndarray, coef: float = 0.1, normalize: bool = True):
+        super().__init__(coef, normalize)
+        self.goal = np.asarray(goal)
+
+    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
+        g = self.features(torch.as_tensor(self.goal)[None].to(phi_next.device))
+        return -(phi_next - g).norm(dim=1)
+
+
+BONUSES: dict[str, type[IntrinsicReward]] = {cls.name: cls for cls in (EigenpurposeBonus, NoveltyBonus, GoalBonus)}
+
+
+def make_bonus(name: str, **kwargs: Any) -> IntrinsicReward | None:
+    """``none`` -> None; otherwise the bonus of that name with ``kwargs`` (``coef``, ``normalize``, ...)."""
+    if name == "none":
+        return None
+    if name not in BONUSES:
+        raise ValueError(f"unknown bonus {name!r}; choose none, {', '.join(BONUSES)}")
+    return BONUSES[name](**kwargs)

@@ -1,0 +1,228 @@
+"""SpectralCallback: learn eigenfunctions online from the agent's own experience and hand them to the agent.
+
+Every env step, the callback appends the transition to per-env episode fragments (``EpisodeStream``) that go
+into an :class:`EpisodicBuffer` when the episode ends -- the same experience that enters the off-policy replay
+buffer or the on-policy rollouts, with the episode boundaries kept, so successor-operator pairs never cross
+episodes. Observations are stored as the env emitted them and, under ``VecNormalize``, normalized with the
+current statistics when sampled, so the learner sees what the policy sees.
+
+Schedule: after ``learning_starts`` env steps, every ``train_freq`` env steps, ``gradient_steps`` updates of
+``batch_size`` pairs. After each round the eigenfunctions are pushed into every
+:class:`SpectralFeaturesExtractor` of the policy (actor, critic and target copies for SAC/TD3, online and
+target Q-networks for DQN): ``frozen`` extractors always, ``finetune`` ones only while they hold no weights.
+An :class:`IntrinsicReward` ``bonus`` is attached to the :class:`BonusReplayBuffer` (off-policy, added at
+sample time) or filled into the :class:`BonusRolloutBuffer` step by step (on-policy, before returns are
+computed). Logged to the agent's logger: ``spectral/loss``, ``spectral/eigenvalue_XX`` (sampled operator,
+descending), ``intrinsic/*`` and ``extrinsic/*`` episode returns.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from torch import Tensor
+
+from rlspectral.buffer import EpisodicBuffer, PairSampler
+from rlspectral.learner import LearnerConfig, SpectralLearner
+from rlspectral.sb3.bonus import IntrinsicReward
+from rlspectral.sb3.eigen_features import EigenFeatures
+from rlspectral.sb3.episodes import EpisodeStream
+from rlspectral.sb3.extractor import SpectralFeaturesExtractor, learner_config_for
+from rlspectral.sb3.replay import BonusReplayBuffer
+from rlspectral.sb3.rollout import BonusRolloutBuffer
+from rlspectral.sb3.spaces import buffer_dtype, spectral_obs_shape
+
+
+class SpectralCallback(BaseCallback):
+    """Online spectral learning, feature pushes and intrinsic rewards for any SB3 algorithm.
+
+    :param learner: a :class:`SpectralLearner`, a checkpoint path, a :class:`LearnerConfig` or a dict of its
+        fields (``obs_shape`` may be left out), or None: take the config (and checkpoint, if any) of the
+        policy's first :class:`SpectralFeaturesExtractor`.
+    :param train_freq: env steps (summed over envs) between two rounds of spectral updates; 0 = never update.
+    :param gradient_steps: learner updates per round.
+    :param learning_starts: env steps before the first round.
+    :param batch_size: pairs per update.
+    :param buffer_size: states kept for pair sampling (a ring: the oldest episodes go first).
+    :param bonus: an intrinsic reward (needs ``BonusReplayBuffer`` / ``BonusRolloutBuffer`` in the agent).
+    :param push: copy the updated eigenfunctions into the policy's extractors.
+    :param max_fragment: longest episode piece handed to the buffer at once (for never-ending episodes).
+    """
+
+    def __init__(
+        self,
+        learner: SpectralLearner | LearnerConfig | dict[str, Any] | str | Path | None = None,
+        train_freq: int = 1000,
+        gradient_steps: int = 50,
+        learning_starts: int = 1000,
+        batch_size: int = 1024,
+        buffer_size: int = 100_000,
+        bonus: IntrinsicReward | None = None,
+        push: bool = True,
+        max_fragment: int = 1000,
+        seed: int | None = None,
+        verbose: int = 0,
+    ):
+        super().__init__(verbose)
+        self._learner_spec = learner
+        self.train_freq, self.gradient_steps = int(train_freq), int(gradient_steps)
+        self.learning_starts, self.batch_size = int(learning_starts), int(batch_size)
+        self.buffer_size, self.max_fragment, self.seed = int(buffer_size), int(max_fragment), seed
+        self.bonus, self.push = bonus, push
+        self.learner: SpectralLearner | None = None
+        self._last_round = -np.inf
+        self._intrinsic_returns: deque[float] = deque(maxlen=100)
+        self._extrinsic_returns: deque[float] = deque(maxlen=100)
+
+    # ----------------------------------------------------------------- setup
+    @property
+    def extractors(self) -> list[SpectralFeaturesExtractor]:
+        """Every spectral extractor in the policy (SAC/TD3: actor, critic and targets; DQN: q_net and target)."""
+        return [m for m in self.model.policy.modules() if isinstance(m, SpectralFeaturesExtractor)]
+
+    def _make_learner(self) -> SpectralLearner:
+        spec, device = self._learner_spec, self.model.device
+        if isinstance(spec, SpectralLearner):
+            return spec
+        if isinstance(spec, (str, Path)):
+            return SpectralLearner.load(spec, device=device, expect_obs_shape=self._obs_shape)
+        if spec is not None:
+            return SpectralLearner(learner_config_for(self.model.observation_space, spec), device=device)
+        if not self.extractors:
+            raise ValueError(
+                "SpectralCallback needs a learner (config dict, LearnerConfig or checkpoint path): "
+                "the policy has no SpectralFeaturesExtractor to take one from"
+            )
+        first = self.extractors[0]
+        if first.checkpoint is not None and Path(first.checkpoint).is_file():
+            return SpectralLearner.load(first.checkpoint, device=device, expect_obs_shape=self._obs_shape)
+        return SpectralLearner(first.learner_config, device=device)
+
+    def _init_callback(self) -> None:
+        space = self.model.observation_space
+        self._obs_shape = spectral_obs_shape(space)
+        self.learner = self._make_learner()
+        if tuple(self.learner.config.obs_shape) != self._obs_shape:
+            raise ValueError(f"learner obs_shape {self.learner.config.obs_shape} != env observations {self._obs_shape}")
+        if self.push:
+            for ext in self.extractors:
+                if ext.learner_config.network_config() != self.learner.config.network_config():
+                    raise ValueError(
+                        "the policy's spectral extractor and the callback's learner have different networks: "
+                        "give the callback learner=None to use the extractor's config"
+                    )
+        self.buffer = EpisodicBuffer(self.buffer_size, self._obs_shape, dtype=buffer_dtype(space))
+        vecnorm = self.model.get_vec_normalize_env()
+        self._vecnorm = vecnorm if vecnorm is not None and vecnorm.norm_obs else None
+        store = self._vecnorm.unnormalize_obs if self._vecnorm is not None else None
+        self.stream = EpisodeStream(self.buffer, self.training_env.num_envs, self.max_fragment, store=store)
+        self.sampler = PairSampler(self.buffer, self.learner.operator, seed=self.seed)
+        self.features = EigenFeatures(self.learner.config).to(self.model.device)
+        self._intrinsic_now = np.zeros(self.training_env.num_envs)
+        self._extrinsic_now = np.zeros(self.training_env.num_envs)
+        if self.bonus is not None:
+            self._attach_bonus()
+        if self.learner.step > 0:
+            self._push()
+
+    def _attach_bonus(self) -> None:
+        self.bonus.features = self.features
+        if isinstance(self.model, OffPolicyAlgorithm):
+            if not isinstance(self.model.replay_buffer, BonusReplayBuffer):
+                raise ValueError("an intrinsic bonus needs the agent built with replay_buffer_class=BonusReplayBuffer")
+            self.model.replay_buffer.intrinsic = self.bonus
+        elif not isinstance(getattr(self.model, "rollout_buffer", None), BonusRolloutBuffer):
+            raise ValueError("an intrinsic bonus needs the agent built with rollout_buffer_class=BonusRolloutBuffer")
+
+    # ----------------------------------------------------------------- per step
+    def _on_step(self) -> bool:
+        obs, new_obs = self.model._last_obs, self.locals["new_obs"]
+        dones, infos = self.locals["dones"], self.locals["infos"]
+        self.stream.step(obs, new_obs, dones, infos)
+        self._track_returns(obs, new_obs, dones, infos)
+        ready = self.num_timesteps >= self.learning_starts and self.train_freq > 0
+        if ready and self.num_timesteps - self._last_round >= self.train_freq:
+            self._train_round()
+        return True
+
+    def _track_returns(self, obs: np.ndarray, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> None:
+        rewards = np.asarray(self.locals.get("rewards", np.zeros(len(dones))), dtype=np.float64)
+        self._extrinsic_now += rewards
+        if self.bonus is not None:
+            next_obs = np.array(new_obs, copy=True)
+            for i, done in enumerate(dones):
+                if done and infos[i].get("terminal_observation") is not None:
+                    next_obs[i] = infos[i]["terminal_observation"]
+            on_policy = self._is_on_policy
+            # On-policy: this is the bonus that trains the agent; off-policy it is only logged (the replay
+            # buffer recomputes it at sample time with the eigenfunctions of that moment).
+            bonus = self.bonus(obs, next_obs, update_stats=on_policy).numpy()
+            if on_policy:
+                self.model.rollout_buffer.add_intrinsic(bonus)
+            self.bonus.observe(torch.as_tensor(next_obs))
+            self._intrinsic_now += bonus
+        for i, done in enumerate(dones):
+            if done:
+                episode = infos[i].get("episode")
+                self._extrinsic_returns.append(float(episode["r"]) if episode else float(self._extrinsic_now[i]))
+                self._intrinsic_returns.append(float(self._intrinsic_now[i]))
+                self._extrinsic_now[i] = self._intrinsic_now[i] = 0.0
+
+    @property
+    def _is_on_policy(self) -> bool:
+        return not isinstance(self.model, OffPolicyAlgorithm)
+
+    # ----------------------------------------------------------------- spectral updates
+    def _sample(self, batch_size: int) -> tuple[Tensor, Tensor]:
+        x, y = self.sampler(batch_size)
+        if self._vecnorm is None:
+            return x, y
+        norm = self._vecnorm.normalize_obs
+        return (torch.as_tensor(norm(t.numpy()), dtype=torch.float32) for t in (x, y))  # type: ignore[return-value]
+
+    def _has_pairs(self) -> bool:
+        n = len(self.buffer)
+        return n > 0 and int(self.buffer.room[:n].max()) >= self.learner.operator.min_offset
+
+    def _train_round(self) -> None:
+        self._last_round = self.num_timesteps
+        if self.gradient_steps <= 0 or not self._has_pairs():
+            return
+        losses = [self.learner.update(*self._sample(self.batch_size))["loss"] for _ in range(self.gradient_steps)]
+        self._push()
+        self.logger.record("spectral/loss", float(np.mean(losses)))
+        self.logger.record("spectral/updates", self.learner.step)
+        self.logger.record("spectral/buffer_states", len(self.buffer))
+        for i, v in enumerate(np.sort(self.learner.eigenvalues)[::-1]):
+            self.logger.record(f"spectral/eigenvalue_{i:02d}", float(v))
+
+    def _push(self) -> None:
+        """Copy the learner's eigenfunctions into the bonus features and the policy's extractors."""
+        self.features.load_learner(self.learner)
+        if not self.push:
+            return
+        for ext in self.extractors:
+            if ext.mode == "frozen" or not ext.eigen.is_loaded:
+                ext.eigen.load_learner(self.learner)
+
+    # ----------------------------------------------------------------- logging
+    def _on_rollout_end(self) -> None:
+        if self._extrinsic_returns:
+            self.logger.record("extrinsic/ep_return_mean", float(np.mean(self._extrinsic_returns)))
+        if self.bonus is None:
+            return
+        if self._intrinsic_returns:
+            self.logger.record("intrinsic/ep_return_mean", float(np.mean(self._intrinsic_returns)))
+        if self._is_on_policy:
+            self.logger.record("intrinsic/reward_mean", float(self.model.rollout_buffer.intrinsic.mean()))
+        else:
+            self.logger.record("intrinsic/reward_mean", self.model.replay_buffer.last_intrinsic_mean)
+
+    def _on_training_end(self) -> None:
+        self.stream.flush()

@@ -1,0 +1,83 @@
+"""The learned eigenfunctions as a module: phi(x) = f(x)[:, order] / sqrt(diag M)[order].
+
+This is :meth:`SpectralLearner.eigenfunctions` (``solve=False``) frozen into an ``nn.Module``: the eigen-network
+``f`` plus two buffers, the mode order (eigenvalues descending) and the L2(rho) normalization from the learner's
+running Gram diagonal. It is what features extractors and intrinsic rewards evaluate, so both see the same
+functions, and it travels in the SB3 policy's ``state_dict``.
+
+Two guards for SB3:
+
+* ``trainable=False`` turns the network's parameters into buffers: no optimizer, no gradient and no Polyak
+  update (SAC/TD3/DQN target networks) can change them; only :meth:`load_learner` writes them.
+* :meth:`apply` passes over the network: PPO/A2C's ``ortho_init`` re-initializes every extractor through
+  ``module.apply`` *after* its ``__init__``, which would overwrite pretrained eigenfunctions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from rlspectral.learner import LearnerConfig, SpectralLearner
+from rlspectral.networks import EigenNetwork
+
+
+def _parameters_to_buffers(module: nn.Module) -> None:
+    """Re-register every parameter of ``module`` (recursively) as a buffer of the same name and value."""
+    for sub in module.modules():
+        for name, p in list(sub._parameters.items()):
+            if p is not None:
+                del sub._parameters[name]
+                sub.register_buffer(name, p.detach().clone())
+
+
+class EigenFeatures(nn.Module):
+    """Normalized, sorted eigenfunctions ``[batch, k]`` of a :class:`SpectralLearner`'s network ``f``."""
+
+    def __init__(self, config: LearnerConfig, trainable: bool = False):
+        super().__init__()
+        self.config = config
+        self.trainable = trainable
+        self.net = EigenNetwork(config.network_config())
+        if not trainable:
+            _parameters_to_buffers(self.net)
+        k = config.k
+        self.register_buffer("order", torch.arange(k))
+        self.register_buffer("inv_norm", torch.ones(k))
+        self.register_buffer("eigenvalues", torch.zeros(k))
+        self.register_buffer("loaded", torch.zeros((), dtype=torch.bool))
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether learned weights were written (by :meth:`load_learner` or a ``state_dict``)."""
+        return bool(self.loaded)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)[:, self.order] * self.inv_norm
+
+    @torch.no_grad()
+    def load_learner(self, learner: SpectralLearner) -> None:
+        """Copy ``learner.f`` in place (parameter identity, hence optimizer state, is kept) with its current
+        mode order and normalization."""
+        if learner.config.network_config() != self.config.network_config():
+            raise ValueError(
+                "the learner's network does not match the features' network: build both from the same LearnerConfig"
+            )
+        self.net.load_state_dict(learner.f.state_dict())
+        values = learner.eigenvalues
+        order = np.argsort(-values, kind="stable")
+        d = learner.running_Mf.diagonal()
+        norms = torch.where(d > 1e-12, d.clamp_min(1e-12).sqrt(), torch.ones_like(d))  # 1 before any update
+        idx = torch.from_numpy(order.copy()).to(self.order.device)
+        self.order.copy_(idx)
+        self.inv_norm.copy_(1.0 / norms.to(self.inv_norm.device)[idx])
+        self.eigenvalues.copy_(torch.from_numpy(values[order].copy()))
+        self.loaded.fill_(True)
+
+    def apply(self, fn: Callable[[nn.Module], None]) -> EigenFeatures:  # type: ignore[override]
+        """``nn.Module.apply`` except on the eigen-network (see the module docstring: ``ortho_init``)."""
+        fn(self)
+        return self

@@ -1,0 +1,62 @@
+"""Per-env episode fragments from a VecEnv's step stream, appended to an :class:`EpisodicBuffer`.
+
+A VecEnv resets finished envs by itself: at a ``done`` the returned observation already starts the next
+episode and the last one lives in ``infos[i]["terminal_observation"]``. Each env's observations are collected
+in time order and handed over with ``add_episode`` when its episode ends, so no operator pair ever spans two
+episodes. Very long episodes are handed over in pieces of ``max_length`` observations (consecutive pieces
+share their boundary state, so every one-step transition is kept; longer offsets across a cut are lost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from rlspectral.buffer import EpisodicBuffer
+
+
+class EpisodeStream:
+    """Feeds ``buffer`` from ``step(obs, next_obs, dones, infos)`` calls (the arrays a VecEnv step gives)."""
+
+    def __init__(
+        self,
+        buffer: EpisodicBuffer,
+        n_envs: int,
+        max_length: int = 1000,
+        store: Callable[[np.ndarray], np.ndarray] | None = None,
+    ):
+        if max_length < 2:
+            raise ValueError(f"episode fragments need max_length >= 2, got {max_length}")
+        self.buffer, self.max_length = buffer, int(max_length)
+        self.store = store or (lambda x: x)  # e.g. undo VecNormalize: store what the env emitted
+        self.fragments: list[list[np.ndarray]] = [[] for _ in range(n_envs)]
+        self.transitions = 0
+
+    def step(self, obs: np.ndarray, next_obs: np.ndarray, dones: np.ndarray, infos: Sequence[dict[str, Any]]) -> None:
+        for i, frag in enumerate(self.fragments):
+            if not frag:
+                frag.append(np.array(self.store(obs[i])))
+            if dones[i]:
+                terminal = infos[i].get("terminal_observation")
+                if terminal is not None:
+                    frag.append(np.array(self.store(np.asarray(terminal))))
+                    self.transitions += 1
+                self._flush(i, keep_last=False)
+            else:
+                frag.append(np.array(self.store(next_obs[i])))
+                self.transitions += 1
+                if len(frag) >= self.max_length:
+                    self._flush(i, keep_last=True)
+
+    def _flush(self, i: int, keep_last: bool) -> None:
+        frag = self.fragments[i]
+        if len(frag) >= 2:
+            self.buffer.add_episode(np.stack(frag))
+        self.fragments[i] = [frag[-1]] if keep_last and frag else []
+
+    def flush(self) -> None:
+        """Hand over every open fragment (e.g. at the end of training); the episodes continue in new pieces."""
+        for i in range(len(self.fragments)):
+            self._flush(i, keep_last=True)
