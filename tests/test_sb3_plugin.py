@@ -294,6 +294,9 @@ def test_image_observations(tmp_path):
     # SB3 hands the extractor images scaled to [0, 1]; the learner reads uint8 and scales itself: same features
     torch.testing.assert_close(feats[:, :4], cb.features(torch.as_tensor(obs)))
     assert feats.shape[1] == 4 + int(np.prod(env.observation_space.shape))
+    learner, steps = cb.learner, cb.learner.step
+    model.learn(128, callback=cb, reset_num_timesteps=False)  # a second learn() keeps training the same learner
+    assert cb.learner is learner and learner.step > steps
 
 
 # --------------------------------------------------------------------------- save / load

@@ -76,7 +76,7 @@ class SpectralCallback(BaseCallback):
         self.buffer_size, self.max_fragment, self.seed = int(buffer_size), int(max_fragment), seed
         self.bonus, self.push = bonus, push
         self.learner: SpectralLearner | None = None
-        self._last_round = -np.inf
+        self._next_round = self.learning_starts
         self._intrinsic_returns: deque[float] = deque(maxlen=100)
         self._extrinsic_returns: deque[float] = deque(maxlen=100)
 
@@ -105,6 +105,10 @@ class SpectralCallback(BaseCallback):
         return SpectralLearner(first.learner_config, device=device)
 
     def _init_callback(self) -> None:
+        """Runs at every ``learn()``: the learner and its buffer are built once and kept across calls."""
+        self._next_round = max(self.learning_starts, self.model.num_timesteps)
+        if self.learner is not None:
+            return
         space = self.model.observation_space
         self._obs_shape = spectral_obs_shape(space)
         self.learner = self._make_learner()
@@ -146,8 +150,9 @@ class SpectralCallback(BaseCallback):
         dones, infos = self.locals["dones"], self.locals["infos"]
         self.stream.step(obs, new_obs, dones, infos)
         self._track_returns(obs, new_obs, dones, infos)
-        ready = self.num_timesteps >= self.learning_starts and self.train_freq > 0
-        if ready and self.num_timesteps - self._last_round >= self.train_freq:
+        if self.train_freq > 0 and self.num_timesteps >= self._next_round:
+            while self._next_round <= self.num_timesteps:  # rounds at learning_starts + j * train_freq
+                self._next_round += self.train_freq
             self._train_round()
         return True
 
@@ -191,7 +196,6 @@ class SpectralCallback(BaseCallback):
         return n > 0 and int(self.buffer.room[:n].max()) >= self.learner.operator.min_offset
 
     def _train_round(self) -> None:
-        self._last_round = self.num_timesteps
         if self.gradient_steps <= 0 or not self._has_pairs():
             return
         losses = [self.learner.update(*self._sample(self.batch_size))["loss"] for _ in range(self.gradient_steps)]

@@ -57,6 +57,7 @@ class EpisodeStream:
         self.fragments[i] = [frag[-1]] if keep_last and frag else []
 
     def flush(self) -> None:
-        """Hand over every open fragment (e.g. at the end of training); the episodes continue in new pieces."""
+        """Hand over every open fragment (at the end of ``learn``: the env may be reset before the next one);
+        the next ``step`` starts new fragments from its ``obs``."""
         for i in range(len(self.fragments)):
-            self._flush(i, keep_last=True)
+            self._flush(i, keep_last=False)
