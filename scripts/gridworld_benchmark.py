@@ -105,23 +105,59 @@ def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], meth
                 "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs])),
             }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    lines = [
-        "| layout | " + " | ".join(methods) + " | ALLO (published) | GGDO (published) |",
-        "|---" * (len(methods) + 3) + "|",
-    ]
-    for lay in layouts:
-        cells = []
+    seeds = max((v["seeds"] for v in summary.values()), default=0)
+
+    def cell(s: dict[str, Any] | None, key: str) -> str:
+        if s is None:
+            return "–"
+        txt = f"{s[key + '_mean']:.4f} ± {s[key + '_std']:.4f}"
+        return txt if s["seeds"] == seeds else f"{txt} (n={s['seeds']})"
+
+    lines = []
+    for key, title in (("raw", "Modes as learned (mean cosine, ± std over seeds)"),
+                       ("rr", "After Rayleigh–Ritz on each method's learned subspace")):  # fmt: skip
+        lines += [f"**{title}**", "", "| layout | " + " | ".join(methods) + " | ALLO (published) | GGDO (published) |",
+                  "|---" * (len(methods) + 3) + "|"]  # fmt: skip
+        for lay in layouts:
+            cells = [cell(summary.get(f"{lay}/{meth}"), key) for meth in methods]
+            lines.append(f"| {lay} | " + " | ".join(cells) + f" | {PUBLISHED_ALLO.get(lay, '–')} | "
+                         f"{PUBLISHED_GGDO.get(lay, '–')} |")  # fmt: skip
         for meth in methods:
-            s = summary.get(f"{lay}/{meth}")
-            cells.append(
-                "–"
-                if s is None
-                else f"{s['raw_mean']:.4f} ± {s['raw_std']:.4f} / {s['rr_mean']:.4f} ± {s['rr_std']:.4f}"
-            )
-        lines.append(
-            f"| {lay} | " + " | ".join(cells) + f" | {PUBLISHED_ALLO.get(lay, '–')} | {PUBLISHED_GGDO.get(lay, '–')} |"
-        )
+            if meth == "allo" or "allo" not in methods:
+                continue
+            pairs = [(summary.get(f"{lay}/{meth}"), summary.get(f"{lay}/allo")) for lay in layouts]
+            pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+            wins = sum(a[key + "_mean"] >= b[key + "_mean"] for a, b in pairs)
+            lines.append(f"\n{meth} >= ALLO on {wins}/{len(pairs)} layouts.")
+        lines.append("")
     (out / "table.md").write_text("\n".join(lines) + "\n")
+    _plot(summary, out, layouts, methods)
+
+
+def _plot(summary: dict[str, Any], out: Path, layouts: list[str], methods: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
+    x = np.arange(len(layouts))
+    w = 0.8 / len(methods)
+    for ax, key, title in zip(axes, ("raw", "rr"), ("modes as learned", "after Rayleigh–Ritz")):
+        for i, meth in enumerate(methods):
+            m = [summary.get(f"{lay}/{meth}", {}).get(key + "_mean", np.nan) for lay in layouts]
+            e = [summary.get(f"{lay}/{meth}", {}).get(key + "_std", 0.0) for lay in layouts]
+            ax.bar(x + (i - (len(methods) - 1) / 2) * w, m, w, yerr=e, label=meth, capsize=2)
+        ax.plot(x, [PUBLISHED_ALLO[lay] for lay in layouts], "k_", ms=14, mew=2, label="ALLO published (200k steps)")
+        ax.set_xticks(x, [lay.replace("Grid", "") for lay in layouts], rotation=45, ha="right", fontsize=8)
+        ax.set_title(title)
+        ax.set_ylim(0, 1.02)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("mean cosine similarity (k = 11)")
+    axes[1].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(out / "benchmark.png", dpi=110)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -136,6 +172,7 @@ def main() -> None:
     p.add_argument("--threads-per-worker", type=int, default=1)
     p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
     p.add_argument("--artifacts", action="store_true", help="also keep plots, TensorBoard logs and checkpoints")
+    p.add_argument("--summarize-only", action="store_true", help="write the table from finished runs, run nothing")
     args = p.parse_args()
     from rlspectral.sweep import load_results, run_sweep
 
@@ -159,8 +196,9 @@ def main() -> None:
     ]
     t0 = time.time()
     done = 0
+    todo = [] if args.summarize_only else jobs
     for r in run_sweep(
-        "scripts.gridworld_benchmark:run_job", jobs, out, args.workers, args.threads_per_worker, args.ray
+        "scripts.gridworld_benchmark:run_job", todo, out, args.workers, args.threads_per_worker, args.ray
     ):
         done += 1
         print(
