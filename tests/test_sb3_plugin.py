@@ -181,6 +181,13 @@ def test_vecnormalize_off_policy_bonus_reaches_update():
     rewards = torch.cat(seen)
     assert torch.equal(rewards, torch.full_like(rewards, 0.5))  # env reward is 0: all of it is the bonus
     assert np.all(model.replay_buffer.rewards[: model.replay_buffer.pos] == 0)  # the stored reward stays extrinsic
+    # The spectral buffer keeps what the env emitted (one-hot rows; terminal ones are un-normalized, as SB3 does)
+    # and normalizes like the policy when sampling.
+    n = len(cb.buffer)
+    rows = cb.buffer.obs[:n][torch.from_numpy(cb.buffer.room[:n] > 0)]
+    assert torch.equal(rows.sum(1), torch.ones(len(rows))) and set(rows.unique().tolist()) == {0.0, 1.0}
+    x, _ = cb._sample(8)
+    assert not torch.allclose(x.sum(1), torch.ones(8))
 
 
 @pytest.mark.parametrize("algo", ["ppo", "a2c"])
@@ -245,10 +252,10 @@ def test_episode_stream_never_crosses_episodes():
     for t in range(1, 7):
         new = np.array([[float(t)], [10.0 + t]])
         dones = np.array([t == 2, False])
-        infos = [{"terminal_observation": new[0].copy()} if t == 2 else {}, {}]
+        terminal = [new[0].copy() if t == 2 else None, None]
         if t == 2:
             new[0] = 100.0  # the reset observation of the next episode
-        stream.step(obs, new, dones, infos)
+        stream.step(obs, new, dones, terminal)
         obs = new
     stream.flush()
     rows = buf.obs[: len(buf), 0].tolist()

@@ -3,8 +3,9 @@
 Every env step, the callback appends the transition to per-env episode fragments (``EpisodeStream``) that go
 into an :class:`EpisodicBuffer` when the episode ends -- the same experience that enters the off-policy replay
 buffer or the on-policy rollouts, with the episode boundaries kept, so successor-operator pairs never cross
-episodes. Observations are stored as the env emitted them and, under ``VecNormalize``, normalized with the
-current statistics when sampled, so the learner sees what the policy sees.
+episodes. Under ``VecNormalize`` the buffer stores the observations as the env emitted them (like SB3's replay
+buffer; terminal observations are un-normalized, as SB3 does) and normalizes them with the current statistics
+when sampled, so the learner sees what the policy sees.
 
 Schedule: after ``learning_starts`` env steps, every ``train_freq`` env steps, ``gradient_steps`` updates of
 ``batch_size`` pairs. After each round the eigenfunctions are pushed into every
@@ -108,6 +109,7 @@ class SpectralCallback(BaseCallback):
         """Runs at every ``learn()``: the learner and its buffer are built once and kept across calls."""
         self._next_round = max(self.learning_starts, self.model.num_timesteps)
         if self.learner is not None:
+            self._raw_obs = self._original_obs()
             return
         space = self.model.observation_space
         self._obs_shape = spectral_obs_shape(space)
@@ -124,10 +126,10 @@ class SpectralCallback(BaseCallback):
         self.buffer = EpisodicBuffer(self.buffer_size, self._obs_shape, dtype=buffer_dtype(space))
         vecnorm = self.model.get_vec_normalize_env()
         self._vecnorm = vecnorm if vecnorm is not None and vecnorm.norm_obs else None
-        store = self._vecnorm.unnormalize_obs if self._vecnorm is not None else None
-        self.stream = EpisodeStream(self.buffer, self.training_env.num_envs, self.max_fragment, store=store)
+        self.stream = EpisodeStream(self.buffer, self.training_env.num_envs, self.max_fragment)
         self.sampler = PairSampler(self.buffer, self.learner.operator, seed=self.seed)
         self.features = EigenFeatures(self.learner.config).to(self.model.device)
+        self._raw_obs = self._original_obs()
         self._intrinsic_now = np.zeros(self.training_env.num_envs)
         self._extrinsic_now = np.zeros(self.training_env.num_envs)
         if self.bonus is not None:
@@ -145,32 +147,50 @@ class SpectralCallback(BaseCallback):
             raise ValueError("an intrinsic bonus needs the agent built with rollout_buffer_class=BonusRolloutBuffer")
 
     # ----------------------------------------------------------------- per step
+    def _original_obs(self) -> np.ndarray:
+        """The current observations as the env emitted them (before VecNormalize, if any)."""
+        if self._vecnorm is None:
+            return self.model._last_obs
+        return self._vecnorm.get_original_obs()
+
+    def _store_step(self, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> None:
+        raw_new = self._original_obs() if self._vecnorm is not None else new_obs
+        terminal = [info.get("terminal_observation") if done else None for done, info in zip(dones, infos)]
+        if self._vecnorm is not None:  # VecNormalize normalized the terminal observations in place
+            terminal = [None if t is None else self._vecnorm.unnormalize_obs(t) for t in terminal]
+        self.stream.step(self._raw_obs, raw_new, dones, terminal)
+        self._raw_obs = raw_new
+
     def _on_step(self) -> bool:
         obs, new_obs = self.model._last_obs, self.locals["new_obs"]
         dones, infos = self.locals["dones"], self.locals["infos"]
-        self.stream.step(obs, new_obs, dones, infos)
-        self._track_returns(obs, new_obs, dones, infos)
+        self._store_step(new_obs, dones, infos)
+        bonus = self._bonus_step(obs, new_obs, dones, infos) if self.bonus is not None else None
+        self._track_returns(dones, infos, bonus)
         if self.train_freq > 0 and self.num_timesteps >= self._next_round:
             while self._next_round <= self.num_timesteps:  # rounds at learning_starts + j * train_freq
                 self._next_round += self.train_freq
             self._train_round()
         return True
 
-    def _track_returns(self, obs: np.ndarray, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> None:
-        rewards = np.asarray(self.locals.get("rewards", np.zeros(len(dones))), dtype=np.float64)
-        self._extrinsic_now += rewards
-        if self.bonus is not None:
-            next_obs = np.array(new_obs, copy=True)
-            for i, done in enumerate(dones):
-                if done and infos[i].get("terminal_observation") is not None:
-                    next_obs[i] = infos[i]["terminal_observation"]
-            on_policy = self._is_on_policy
-            # On-policy: this is the bonus that trains the agent; off-policy it is only logged (the replay
-            # buffer recomputes it at sample time with the eigenfunctions of that moment).
-            bonus = self.bonus(obs, next_obs, update_stats=on_policy).numpy()
-            if on_policy:
-                self.model.rollout_buffer.add_intrinsic(bonus)
-            self.bonus.observe(torch.as_tensor(next_obs))
+    def _bonus_step(self, obs: np.ndarray, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> np.ndarray:
+        """The bonus of this step's transitions (terminal observations where episodes ended). On-policy it goes
+        into the rollout buffer and trains the agent; off-policy it is only logged (the replay buffer recomputes
+        it at sample time, with the eigenfunctions of that moment)."""
+        next_obs = np.array(new_obs, copy=True)
+        for i, done in enumerate(dones):
+            if done and infos[i].get("terminal_observation") is not None:
+                next_obs[i] = infos[i]["terminal_observation"]
+        bonus = self.bonus(obs, next_obs, update_stats=self._is_on_policy).numpy()
+        if self._is_on_policy:
+            self.model.rollout_buffer.add_intrinsic(bonus)
+        self.bonus.observe(torch.as_tensor(next_obs))
+        return bonus
+
+    def _track_returns(self, dones: np.ndarray, infos: list[dict], bonus: np.ndarray | None) -> None:
+        """Per-env episode returns, extrinsic (the Monitor's, i.e. before VecNormalize) and intrinsic apart."""
+        self._extrinsic_now += np.asarray(self.locals.get("rewards", 0.0), dtype=np.float64)
+        if bonus is not None:
             self._intrinsic_now += bonus
         for i, done in enumerate(dones):
             if done:
@@ -189,7 +209,9 @@ class SpectralCallback(BaseCallback):
         if self._vecnorm is None:
             return x, y
         norm = self._vecnorm.normalize_obs
-        return (torch.as_tensor(norm(t.numpy()), dtype=torch.float32) for t in (x, y))  # type: ignore[return-value]
+        return torch.as_tensor(norm(x.numpy()), dtype=torch.float32), torch.as_tensor(
+            norm(y.numpy()), dtype=torch.float32
+        )
 
     def _has_pairs(self) -> bool:
         n = len(self.buffer)

@@ -1,7 +1,8 @@
 """Per-env episode fragments from a VecEnv's step stream, appended to an :class:`EpisodicBuffer`.
 
 A VecEnv resets finished envs by itself: at a ``done`` the returned observation already starts the next
-episode and the last one lives in ``infos[i]["terminal_observation"]``. Each env's observations are collected
+episode and the last one lives in ``infos[i]["terminal_observation"]`` (passed here as ``terminal``; None when
+the env gave none, e.g. an env that does not reset itself). Each env's observations are collected
 in time order and handed over with ``add_episode`` when its episode ends, so no operator pair ever spans two
 episodes. Very long episodes are handed over in pieces of ``max_length`` observations (consecutive pieces
 share their boundary state, so every one-step transition is kept; longer offsets across a cut are lost).
@@ -9,8 +10,7 @@ share their boundary state, so every one-step transition is kept; longer offsets
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,34 +18,28 @@ from rlspectral.buffer import EpisodicBuffer
 
 
 class EpisodeStream:
-    """Feeds ``buffer`` from ``step(obs, next_obs, dones, infos)`` calls (the arrays a VecEnv step gives)."""
+    """Feeds ``buffer`` from ``step(obs, next_obs, dones, terminal)`` calls (what a VecEnv step gives)."""
 
-    def __init__(
-        self,
-        buffer: EpisodicBuffer,
-        n_envs: int,
-        max_length: int = 1000,
-        store: Callable[[np.ndarray], np.ndarray] | None = None,
-    ):
+    def __init__(self, buffer: EpisodicBuffer, n_envs: int, max_length: int = 1000):
         if max_length < 2:
             raise ValueError(f"episode fragments need max_length >= 2, got {max_length}")
         self.buffer, self.max_length = buffer, int(max_length)
-        self.store = store or (lambda x: x)  # e.g. undo VecNormalize: store what the env emitted
         self.fragments: list[list[np.ndarray]] = [[] for _ in range(n_envs)]
         self.transitions = 0
 
-    def step(self, obs: np.ndarray, next_obs: np.ndarray, dones: np.ndarray, infos: Sequence[dict[str, Any]]) -> None:
+    def step(
+        self, obs: np.ndarray, next_obs: np.ndarray, dones: np.ndarray, terminal: Sequence[np.ndarray | None]
+    ) -> None:
         for i, frag in enumerate(self.fragments):
             if not frag:
-                frag.append(np.array(self.store(obs[i])))
+                frag.append(np.array(obs[i]))
             if dones[i]:
-                terminal = infos[i].get("terminal_observation")
-                if terminal is not None:
-                    frag.append(np.array(self.store(np.asarray(terminal))))
+                if terminal[i] is not None:
+                    frag.append(np.array(terminal[i]))
                     self.transitions += 1
                 self._flush(i, keep_last=False)
             else:
-                frag.append(np.array(self.store(next_obs[i])))
+                frag.append(np.array(next_obs[i]))
                 self.transitions += 1
                 if len(frag) >= self.max_length:
                     self._flush(i, keep_last=True)
