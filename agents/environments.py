@@ -60,6 +60,8 @@ def make_env(
         env = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs)
     except TypeError as e:
         raise SpectralError(f"{env_id}: bad env kwargs {env_kwargs} ({e})") from None
+    except gym.error.Error as e:  # e.g. a missing optional dependency
+        raise SpectralError(f"{env_id}: {str(e).strip().splitlines()[0]}") from None
     if normalize:
         kwargs = normalize if isinstance(normalize, dict) else {}
         env = VecNormalize(env, training=training, **({**kwargs, "norm_reward": False} if not training else kwargs))

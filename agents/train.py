@@ -70,8 +70,12 @@ def train(
     **overrides: Any,
 ) -> dict[str, Any]:
     """Train ``algo`` on ``env_id`` with ``features`` (raw | spectral | both) and ``bonus`` (none | eigenpurpose |
-    novelty | goal); ``overrides`` replace recipe keys (see :mod:`agents.recipes`), other names go to the SB3
-    algorithm. Returns the content of ``results.json``."""
+    novelty | goal); returns the content of ``results.json``.
+
+    ``overrides`` replace recipe keys (see :mod:`agents.recipes`; dicts merge); also ``obs`` (gridworld observation
+    type), ``checkpoint`` (pretrained eigenfunctions, kept fixed: no online learning), ``progress``, ``threads``.
+    Any other name goes to the SB3 algorithm (e.g. ``learning_rate``).
+    """
     import numpy as np
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
@@ -148,9 +152,11 @@ def train(
     bar = ProgressBar(steps, desc=f"{algo} {env_id}") if progress else None
     callbacks += [bar] if bar is not None else []
     spectral_cb = None
-    if spectral:
+    # A pretrained checkpoint stays fixed (the callback then only serves the bonus); otherwise learn online.
+    if spectral and (checkpoint is None or intrinsic is not None):
+        schedule = {**rec["callback"], **({"train_freq": 0} if checkpoint else {})}
         spectral_cb = SpectralCallback(
-            learner=None if features != "raw" else learner_spec, bonus=intrinsic, seed=seed, **rec["callback"]
+            learner=None if features != "raw" else learner_spec, bonus=intrinsic, seed=seed, **schedule
         )
         callbacks.append(spectral_cb)
     evaluation = PeriodicEvaluation(eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar)

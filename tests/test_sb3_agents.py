@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from stable_baselines3 import PPO
+from stable_baselines3 import DQN, PPO
 
 from agents import RECIPES, add_train_arguments, recipe, run_train, train
 from agents.train import ALGO_NAMES, BONUS_NAMES
@@ -65,6 +65,20 @@ def test_run_train_cli(tmp_path, capsys):
     cfg = json.loads((tmp_path / "results.json").read_text())["config"]
     assert cfg["mode"] == "finetune" and cfg["env_kwargs"]["obs"] == "xy"
     assert cfg["spectral"]["fourier_features"] == 64  # (x, y) input: the recipe's Fourier-feature MLP
+
+
+def test_train_with_pretrained_checkpoint_keeps_it_fixed(tmp_path):
+    from rlspectral import LearnerConfig, SpectralLearner
+
+    learner = SpectralLearner(LearnerConfig(obs_shape=(36,), k=4, hidden=()))
+    x = torch.eye(36)
+    learner.update(x, x.roll(1, 0))
+    path = learner.save(tmp_path / "pretrained.pt")
+    res = train("rlspectral/GridRoomSmall-1-v0", "dqn", "spectral", "eigenpurpose", steps=300, out=tmp_path / "run",
+                checkpoint=str(path), **QUICK)  # fmt: skip
+    assert res["spectral"]["updates"] == learner.step  # no online learning on top of the checkpoint
+    model = DQN.load(tmp_path / "run" / "model.zip")
+    torch.testing.assert_close(model.q_net.features_extractor(x), learner.eigenfunctions(x)[1])
 
 
 @pytest.mark.parametrize(

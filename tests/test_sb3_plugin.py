@@ -282,6 +282,14 @@ def test_unsupported_spaces_and_bad_kwargs_are_one_line_errors(tmp_path):
     box = gym.spaces.Box(0, 1, (3,))
     with pytest.raises(CheckpointError, match="not found"):
         SpectralFeaturesExtractor(box, checkpoint=str(tmp_path / "missing.pt"))
+    # A saved model whose checkpoint is gone: built from its config, usable once its state_dict is loaded.
+    orphan = SpectralFeaturesExtractor(box, learner={"k": 2, "hidden": []}, checkpoint=str(tmp_path / "gone.pt"))
+    with pytest.raises(CheckpointError, match="no saved weights"):
+        orphan(torch.rand(4, 3))
+    donor = SpectralFeaturesExtractor(box, learner={"k": 2, "hidden": []})
+    donor.eigen.loaded.fill_(True)
+    orphan.load_state_dict(donor.state_dict())
+    assert torch.equal(orphan(torch.ones(1, 3)), donor(torch.ones(1, 3)))
     with pytest.raises(ValueError, match="frozen or finetune"):
         SpectralFeaturesExtractor(box, learner={"k": 2}, mode="freeze")
     with pytest.raises(ValueError, match="needs k"):

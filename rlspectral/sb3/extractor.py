@@ -68,14 +68,13 @@ class SpectralFeaturesExtractor(BaseFeaturesExtractor):
         if learner is None and checkpoint is None:
             raise ValueError("SpectralFeaturesExtractor needs a checkpoint path or a learner config dict (with k)")
         shape = spectral_obs_shape(observation_space)
-        pretrained = None
-        if checkpoint is not None and (learner is None or Path(checkpoint).is_file()):
-            if not Path(checkpoint).is_file():
-                raise CheckpointError(
-                    f"{checkpoint}: checkpoint file not found (a model saved with checkpoint= alone needs it: "
-                    "build policy_kwargs with spectral_policy_kwargs(), which also stores the network config)"
-                )
-            pretrained = SpectralLearner.load(checkpoint, expect_obs_shape=shape)
+        on_disk = checkpoint is not None and Path(checkpoint).is_file()
+        if checkpoint is not None and not on_disk and learner is None:
+            raise CheckpointError(
+                f"{checkpoint}: checkpoint file not found (a model saved with checkpoint= alone needs it: "
+                "build policy_kwargs with spectral_policy_kwargs(), which also stores the network config)"
+            )
+        pretrained = SpectralLearner.load(checkpoint, expect_obs_shape=shape) if on_disk else None
         config = pretrained.config if pretrained is not None else learner_config_for(observation_space, learner)
         if pretrained is not None and learner is not None:
             given = learner_config_for(observation_space, learner).network_config()
