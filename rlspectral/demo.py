@@ -1,7 +1,7 @@
 """The README's main job: fit eigenfunctions on a gridworld, then train an agent with them beside a raw one.
 
 1. ``rlspectral fit`` on GridRoom-4 (xy observations, k = 11) from random-walk replay -> eigenfunctions.png;
-2. DQN on the goal-reaching GridRoom-4 (goal in the bottom-right room, sparse reward) with frozen spectral
+2. PPO on the goal-reaching GridRoom-4 (goal in the bottom-right room, sparse reward) with frozen spectral
    features from step 1 vs. raw xy, same recipe, seeds and steps -> learning_curves.png;
 3. ``summary.json`` and ``summary.md``: eigenfunction accuracy, success rate and return per agent.
 """
@@ -17,7 +17,7 @@ import numpy as np
 LAYOUT = "GridRoom-4"
 
 
-def run_demo(out: Path, quick: bool = False, seeds: int = 2) -> dict[str, Any]:
+def run_demo(out: Path, quick: bool = False, seeds: int = 1) -> dict[str, Any]:
     from agents.train import train
     from envs.benchmark import GridFitConfig, fit_gridworld
     from rlspectral.plots import save_curves
@@ -32,10 +32,10 @@ def run_demo(out: Path, quick: bool = False, seeds: int = 2) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {"raw xy": [], "spectral (frozen)": []}
     for seed in range(seeds):
         for name, features in (("raw xy", "raw"), ("spectral (frozen)", "spectral")):
-            print(f"[2/3] DQN, {name}, seed {seed} ({rl_steps} steps) ...", flush=True)
+            print(f"[2/3] PPO, {name}, seed {seed} ({rl_steps} steps) ...", flush=True)
             extra = {"checkpoint": checkpoint} if features == "spectral" else {}
             res = train(
-                f"rlspectral/{LAYOUT}-Goal-v0", "dqn", features, "none", rl_steps, seed,
+                f"rlspectral/{LAYOUT}-Goal-v0", "ppo", features, "none", rl_steps, seed,
                 out / "agents" / f"{features}_s{seed}", obs="xy", eval_every=max(1000, rl_steps // 15), **extra,
             )  # fmt: skip
             runs[name].append(res)
@@ -57,7 +57,7 @@ def run_demo(out: Path, quick: bool = False, seeds: int = 2) -> dict[str, Any]:
             }
         )
     save_curves(out / "learning_curves.png", curves, "environment steps", "success rate",
-                f"DQN on {LAYOUT}-Goal (mean ± std over {seeds} seeds)")  # fmt: skip
+                f"PPO on {LAYOUT}-Goal (mean ± std over {seeds} seeds)")  # fmt: skip
     summary = {
         "eigenfunctions": {
             "layout": LAYOUT,
