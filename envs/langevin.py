@@ -75,7 +75,7 @@ class LangevinSystem:
     potential: Callable[[Array], Array] = field(repr=False)
     gradient: Callable[[Array], Array] = field(repr=False)
     dt: float = 0.01  # default time between saved states
-    substeps: int = 10  # Euler-Maruyama steps per saved state
+    substeps: int = 50  # Euler-Maruyama steps per saved state (h = 2e-4: EM bias of the rates well below 1%)
     grid: tuple[int, ...] = (2000,)  # reference grid cells per axis
 
     @property
@@ -176,23 +176,25 @@ def monte_carlo_expectation(
     dt: float | None = None,
     substeps: int | None = None,
     seed: int = 0,
-) -> Array:
-    """Monte Carlo ``E[h(x_{n dt}) | x_0]`` for each start ``x0 [m, d]`` and saved-step horizon n:
-    ``[m, len(horizons), n_obs]`` (observable maps ``[..., d] -> [..., n_obs]``)."""
+) -> tuple[Array, Array]:
+    """Monte Carlo ``E[h(x_{n dt}) | x_0]`` and its standard error, for each start ``x0 [m, d]`` and saved-step
+    horizon n (increasing): two arrays ``[m, len(horizons), n_obs]`` (observable maps ``[N, d] -> [N, n_obs]``)."""
     horizons = np.asarray(horizons, dtype=np.int64)
+    if np.any(np.diff(horizons) < 0) or horizons.min() < 0:
+        raise ValueError("horizons must be non-negative and increasing")
     rng = np.random.default_rng(seed)
-    dt = system.dt if dt is None else dt
-    substeps = system.substeps if substeps is None else substeps
     x = np.repeat(np.asarray(x0, dtype=np.float64), n_paths, axis=0)
     m = len(x0)
-    out = np.zeros((m, len(horizons), observable(x[:1]).shape[-1]))
+    n_obs = observable(x[:1]).shape[-1]
+    mean, err = np.zeros((m, len(horizons), n_obs)), np.zeros((m, len(horizons), n_obs))
     t = 0
     for j, n in enumerate(horizons):
         if n > t:
             x = euler_maruyama(system, x, int(n - t), dt, substeps, rng)[:, -1]
             t = int(n)
-        out[:, j] = observable(x).reshape(m, n_paths, -1).mean(1)
-    return out
+        h = observable(x).reshape(m, n_paths, n_obs)
+        mean[:, j], err[:, j] = h.mean(1), h.std(1) / np.sqrt(n_paths)
+    return mean, err
 
 
 # ----------------------------------------------------------------------------------------------- reference
@@ -249,12 +251,6 @@ class ReferenceSpectrum:
         cells = rng.choice(len(self.pi), size=n, p=self.pi)
         widths = np.array([a[1] - a[0] for a in self.axes])
         return self.centers[cells] + (rng.random((n, len(self.axes))) - 0.5) * widths
-
-    def propagate(self, h: Array, time: float) -> Array:
-        """``E[h(x_t) | x_0 = c] = (exp(t Q) h)(c)`` on the grid, ``h [n_cells, m]``."""
-        from scipy.sparse.linalg import expm_multiply
-
-        return expm_multiply(self.generator * time, h)
 
 
 def generator_matrix(system: LangevinSystem, cells: tuple[int, ...]):
