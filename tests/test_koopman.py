@@ -1,0 +1,203 @@
+"""Koopman post-processing against exact linear algebra, generator moments, baselines, and a 1-D double-well fit."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from envs.langevin import reference_spectrum, trajectories
+from rlspectral.koopman import (
+    GeneratorLearner,
+    StateSampler,
+    TrajFitConfig,
+    dirichlet_moments,
+    fit_trajectories,
+    generator_model,
+    implied_timescales,
+    input_jacobian,
+    koopman_model,
+    lagged_pairs,
+    make_learner,
+    singular_values,
+    vamp2_score,
+    vamp_e_score,
+)
+from rlspectral.learner import LearnerConfig
+from rlspectral.metrics import cosine_similarity
+from rlspectral.objectives.vampnet import DPNet, VAMPNet, metric_distortion, vamp2
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def _reversible_chain(n: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    W = rng.random((n, n))
+    W = W + W.T + n * np.eye(n)  # symmetric weights, lazy enough to keep every eigenvalue positive
+    return W / W.sum(1, keepdims=True), W.sum(1) / W.sum()
+
+
+def _exact_pairs(P: np.ndarray, pi: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows whose (co)variances are exactly C00 = A^T D A, C01 = A^T D P A (D = diag pi)."""
+    i, j = np.nonzero(P > 0)
+    w = np.sqrt(pi[i] * P[i, j] * len(i))
+    return w[:, None] * A[i], w[:, None] * A[j]
+
+
+def test_koopman_model_recovers_a_reversible_chain_in_any_basis():
+    P, pi = _reversible_chain()
+    true = np.sort(np.linalg.eigvals(P).real)[::-1]
+    A = np.random.default_rng(1).standard_normal((6, 6))  # an invertible mix of the indicator functions
+    F0, F1 = _exact_pairs(P, pi, A)
+    model = koopman_model(F0, F1, lag_time=2.0)
+    np.testing.assert_allclose(model.values, true, atol=1e-10)
+    np.testing.assert_allclose(model.timescales()[1:], implied_timescales(true, 2.0)[1:], rtol=1e-8)
+    phi = model.eigenfunctions(A)  # orthonormal in L2(pi), right eigenvectors of P
+    np.testing.assert_allclose(phi.T @ (pi[:, None] * phi), np.eye(6), atol=1e-9)
+    np.testing.assert_allclose(P @ phi, phi * model.values, atol=1e-9)
+    # Prediction: psi^T K^n b = P^n h at every state.
+    h = np.arange(6.0)[:, None]
+    w = np.sqrt(pi * 6)[:, None]
+    b = model.project(w * A, w * h)  # least squares in L2(pi): h = A b exactly
+    np.testing.assert_allclose(b, np.linalg.solve(A, h), atol=1e-9)
+    np.testing.assert_allclose(model.predict(A, b, 5), np.linalg.matrix_power(P, 5) @ h, atol=1e-9)
+    # The general (non-reversible) estimator agrees on reversible data.
+    general = koopman_model(F0, F1, lag_time=2.0, reversible=False)
+    np.testing.assert_allclose(np.real(general.values), true, atol=1e-9)
+    np.testing.assert_allclose(general.predict(A, b, 5), np.linalg.matrix_power(P, 5) @ h, atol=1e-8)
+
+
+def test_vamp_scores_and_singular_values():
+    P, pi = _reversible_chain(seed=2)
+    F0, F1 = _exact_pairs(P, pi, np.eye(6))
+    cov = (F0.T @ F0 / len(F0), F0.T @ F1 / len(F0), F1.T @ F1 / len(F0))
+    sym = np.diag(np.sqrt(pi)) @ P @ np.diag(1 / np.sqrt(pi))
+    sigma = np.sort(np.abs(np.linalg.eigvalsh(0.5 * (sym + sym.T))))[::-1]
+    np.testing.assert_allclose(singular_values(*cov), sigma, atol=1e-10)
+    assert vamp2_score(*cov) == pytest.approx(np.sum(sigma**2), abs=1e-10)
+    assert vamp_e_score(cov, cov) == pytest.approx(np.sum(sigma**2), abs=1e-10)  # VAMP-E = VAMP-2 in-sample
+    # A rank-2 feature space scores exactly the top two squared singular values.
+    U = np.diag(1 / np.sqrt(pi)) @ np.linalg.eigh(0.5 * (sym + sym.T))[1][:, ::-1][:, :2]
+    G0, G1 = _exact_pairs(P, pi, U)
+    low = (G0.T @ G0 / len(G0), G0.T @ G1 / len(G0), G1.T @ G1 / len(G0))
+    assert vamp2_score(*low) == pytest.approx(np.sum(sigma[:2] ** 2), abs=1e-10)
+    # The torch VAMP-2 used for training agrees with the numpy score.
+    t = [torch.tensor(c) for c in cov]
+    assert float(vamp2(t[1], t[0], t[2], eps=0.0)) == pytest.approx(vamp2_score(*cov), rel=1e-9)
+    assert float(metric_distortion(torch.eye(3, dtype=torch.float64), eps=0.0)) == pytest.approx(0.0, abs=1e-12)
+
+
+class _Poly(nn.Module):
+    def forward(self, x):
+        return torch.cat([torch.ones_like(x), x, x**2 - 1.0], dim=1)
+
+
+def test_input_jacobian_and_dirichlet_moments():
+    x = torch.linspace(-2, 2, 8)[:, None]
+    F, J = input_jacobian(_Poly(), x)
+    np.testing.assert_allclose(J[0].detach().numpy(), torch.cat([0 * x, 1 + 0 * x, 2 * x], 1).numpy(), atol=1e-6)
+    net = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 3))
+    y = torch.randn(5, 2)
+    _, Jn = input_jacobian(net, y)
+    for d in range(2):
+        e = torch.zeros(2)
+        e[d] = 1e-3
+        fd = (net(y + e) - net(y - e)) / 2e-3
+        np.testing.assert_allclose(Jn[d].detach().numpy(), fd.detach().numpy(), atol=1e-3)
+    # C_s = shift M_s - beta^-1 sum_d J_d^T J_d / B per chunk, and gradients reach the parameters.
+    m = dirichlet_moments(F, J, beta=2.0, shift=3.0, splits=2)
+    f0, j0 = F[:4].detach(), J[0, :4].detach()
+    np.testing.assert_allclose(m.C[0].detach(), 3.0 * f0.T @ f0 / 4 - j0.T @ j0 / 4 / 2.0, atol=1e-6)
+    _, Jg = input_jacobian(net, y)
+    Jg.sum().backward()
+    assert net[0].weight.grad is not None and net[0].weight.grad.abs().sum() > 0
+
+
+def test_generator_model_ornstein_uhlenbeck():
+    """V = x^2 / 2, rho = N(0, 1/beta); on {1, x, x^2} the generator's eigenvalues are 0, -1, -2 exactly."""
+    beta = 2.0
+    s2 = 1.0 / beta  # E x^2; E x^4 = 3 s2^2
+    M = np.array([[1, 0, s2], [0, s2, 0], [s2, 0, 3 * s2**2]])
+    D = np.array([[0, 0, 0], [0, 1, 0], [0, 0, 4 * s2]])  # E[f_i' f_j']
+    model = generator_model(M, -D / beta, lag_time=0.5)
+    np.testing.assert_allclose(model.rates, [0.0, -1.0, -2.0], atol=1e-12)
+    np.testing.assert_allclose(model.values, np.exp(0.5 * np.array([0.0, -1.0, -2.0])), atol=1e-12)
+    np.testing.assert_allclose(model.timescales()[1:], [1.0, 0.5], atol=1e-12)
+
+
+def test_generator_learner_reports_generator_eigenvalues():
+    cfg = LearnerConfig(obs_shape=(1,), k=3, hidden=(16,), constant_mode=True)
+    learner = GeneratorLearner(cfg, beta=2.0, kappa=5.0)
+    sampler = StateSampler(torch.randn(256, 1) / np.sqrt(2.0), seed=0)
+    learner.fit(sampler, 5, batch_size=64, progress=False)
+    values, phi = learner.eigenfunctions(torch.randn(10, 1), solve=True)
+    assert values.shape == (3,) and phi.shape == (10, 3) and values[0] <= 1e-3
+    with pytest.raises(ValueError, match="kappa"):
+        GeneratorLearner(cfg, beta=2.0, kappa=0.0)
+
+
+@pytest.mark.parametrize("method,cls", [("vampnet", VAMPNet), ("dpnet", DPNet)])
+def test_baselines_train_in_the_same_learner(method, cls):
+    cfg = LearnerConfig(obs_shape=(1,), k=3, method=method, operator="time-lag:1", svd=True, hidden=(16,), lr=1e-2)
+    learner = make_learner(cfg)
+    assert isinstance(learner.objective, cls) and learner.svd
+    x = torch.randn(512, 1)
+    y = 0.8 * x + 0.6 * torch.randn(512, 1)  # AR(1): a reversible Gaussian chain
+    first = learner.update(x, y)["loss"]
+    for _ in range(30):
+        last = learner.update(x, y)["loss"]
+    assert last < first
+
+
+# ----------------------------------------------------------------------------------------------- 1-D double well
+TOL_TIMESCALE = 0.05  # CI budget: 1000 trajectories x 10 time units, 1000 steps; measured errors <= 2.1%
+MODES = 3  # all three are simple eigenvalues; mode 1 is the only metastable one (gap ~17x)
+
+
+@pytest.fixture(scope="module")
+def double_well(tmp_path_factory):
+    torch.set_num_threads(1)
+    data = trajectories("double-well-1d", 1000, 1000, seed=0, cache_dir=tmp_path_factory.mktemp("cache"))
+    ref = reference_spectrum("double-well-1d", k=MODES + 1)
+    common = dict(lag=10, dt=0.01, k=MODES + 1, steps=1000, batch_size=512, lr=3e-3, hidden=(64, 64))
+    common.update(fourier_scale=0.5, beta=2.0, shift=12.0, eval_pairs=100_000)
+    fits = {
+        "svd": fit_trajectories(data, TrajFitConfig(method="nested-lora", svd=True, **common)),
+        "evd": fit_trajectories(data, TrajFitConfig(method="nested-lora", svd=False, **common)),
+        "generator": fit_trajectories(data, TrajFitConfig(method="generator", **common)),
+    }
+    return data, ref, fits
+
+
+def _cosines(fit, ref):
+    phi = fit.eigenfunctions(ref.centers)[:, 1 : MODES + 1]
+    w = np.sqrt(ref.pi)[:, None]
+    return cosine_similarity(phi * w, ref.functions[:, 1 : MODES + 1] * w)[0]
+
+
+@pytest.mark.parametrize("which", ["svd", "evd", "generator"])
+def test_double_well_timescales_and_eigenfunctions(double_well, which):
+    _, ref, fits = double_well
+    fit = fits[which]
+    ts = fit.model.timescales()[1 : MODES + 1]
+    err = ts / ref.timescales()[:MODES] - 1
+    assert np.all(np.abs(err) < TOL_TIMESCALE), err
+    assert _cosines(fit, ref).min() >= 0.99
+    mu = np.real(fit.model.values[1 : MODES + 1])
+    np.testing.assert_allclose(mu, ref.transfer_values(0.1)[1 : MODES + 1], rtol=0.02)
+
+
+def test_double_well_svd_and_evd_agree(double_well):
+    data, ref, fits = double_well
+    svd, evd = fits["svd"], fits["evd"]
+    np.testing.assert_allclose(svd.model.timescales()[1:], evd.model.timescales()[1:], rtol=0.015)
+    x = ref.sample(5000, np.random.default_rng(0))
+    a, b = svd.eigenfunctions(x)[:, 1:], evd.eigenfunctions(x)[:, 1:]
+    assert cosine_similarity(a, b)[0].min() > 0.995
+    # On reversible stationary data the learned singular values are the eigenvalues.
+    np.testing.assert_allclose(svd.stats["singular_values"][: MODES + 1], np.real(svd.model.values), atol=0.02)
+    # Held-out scores: VAMP-2 close to the reference sum of squared eigenvalues (k = 4 modes).
+    scores = svd.scores(*lagged_pairs(list(data[:200]), 10, None))
+    assert scores["vamp2"] == pytest.approx(np.sum(ref.transfer_values(0.1) ** 2), rel=0.03)
