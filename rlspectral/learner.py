@@ -260,11 +260,19 @@ class SpectralLearner:
             order = torch.argsort(s, descending=True)
             vals = (s[order] - self.objective.shift).cpu().numpy()
             return vals, (F.double() @ (W @ U[:, order])).float()
+        vals, order, inv_norm = self.mode_normalization()
+        return vals, F[:, order] * inv_norm
+
+    @torch.no_grad()
+    def mode_normalization(self) -> tuple[np.ndarray, Tensor, Tensor]:
+        """``(values, order, inv_norm)``: eigenvalues sorted descending, the mode order, and 1 / ||f_i|| in L2(rho)
+        in that order (1 before any update), so that ``phi(x) = f(x)[:, order] * inv_norm``."""
         vals = self.eigenvalues
         order = np.argsort(-vals, kind="stable")
-        norms = self.running_Mf.diagonal().clamp_min(1e-12).sqrt()
-        phi = F / norms
-        return vals[order], phi[:, torch.from_numpy(order.copy()).to(phi.device)]
+        d = self.running_Mf.diagonal()
+        norms = torch.where(d > 1e-12, d.clamp_min(1e-12).sqrt(), torch.ones_like(d))
+        idx = torch.from_numpy(order.copy()).to(d.device)
+        return vals[order], idx, 1.0 / norms[idx]
 
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:

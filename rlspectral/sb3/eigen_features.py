@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -67,14 +66,10 @@ class EigenFeatures(nn.Module):
                 "the learner's network does not match the features' network: build both from the same LearnerConfig"
             )
         self.net.load_state_dict(learner.f.state_dict())
-        values = learner.eigenvalues
-        order = np.argsort(-values, kind="stable")
-        d = learner.running_Mf.diagonal()
-        norms = torch.where(d > 1e-12, d.clamp_min(1e-12).sqrt(), torch.ones_like(d))  # 1 before any update
-        idx = torch.from_numpy(order.copy()).to(self.order.device)
-        self.order.copy_(idx)
-        self.inv_norm.copy_(1.0 / norms.to(self.inv_norm.device)[idx])
-        self.eigenvalues.copy_(torch.from_numpy(values[order].copy()))
+        values, order, inv_norm = learner.mode_normalization()
+        self.order.copy_(order.to(self.order.device))
+        self.inv_norm.copy_(inv_norm.to(self.inv_norm.device))
+        self.eigenvalues.copy_(torch.from_numpy(values.copy()))
         self.loaded.fill_(True)
 
     def apply(self, fn: Callable[[nn.Module], None]) -> EigenFeatures:  # type: ignore[override]
