@@ -102,12 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole story on a built-in default, in a few minutes")
     demo.add_argument("--out", default="runs/demo")
     demo.add_argument("--quick", action="store_true", help="a smaller budget (for smoke tests)")
+    demo.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     return parser
 
 
 def run_demo(args: argparse.Namespace) -> int:
     from rlspectral.demo import run_demo as demo
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     summary = demo(Path(args.out), quick=args.quick)
     print(json.dumps(summary, indent=1))
     return 0

@@ -17,7 +17,7 @@ import numpy as np
 LAYOUT = "GridRoom-4"
 
 
-def run_demo(out: Path, quick: bool = False, seeds: int = 1) -> dict[str, Any]:
+def run_demo(out: Path, quick: bool = False, seeds: int = 3) -> dict[str, Any]:
     from agents.train import train
     from envs.benchmark import GridFitConfig, fit_gridworld
     from rlspectral.plots import save_curves
