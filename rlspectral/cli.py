@@ -1,4 +1,5 @@
-"""The ``rlspectral`` command line: ``fit`` (gridworld eigenfunctions), ``train`` (an SB3 agent), ``demo``."""
+"""The ``rlspectral`` command line: ``fit`` (gridworld eigenfunctions), ``fit-traj`` (Koopman eigenfunctions of a
+trajectory file), ``train`` (an SB3 agent), ``demo``."""
 
 from __future__ import annotations
 
@@ -99,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_train_arguments(sub.add_parser("train", help="train an SB3 agent with spectral features / bonuses"))
     except ImportError:  # pragma: no cover - agents not installed
         pass
+    from rlspectral.koopman_cli import add_traj_arguments
+
+    add_traj_arguments(sub.add_parser("fit-traj", help="Koopman eigenfunctions from a trajectory file (.npy/.npz)"))
     demo = sub.add_parser("demo", help="the whole story on a built-in default, in a few minutes")
     demo.add_argument("--out", default="runs/demo")
     demo.add_argument("--quick", action="store_true", help="a smaller budget (for smoke tests)")
@@ -128,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fit":
             return run_fit(args)
+        if args.command == "fit-traj":
+            from rlspectral.koopman_cli import run_traj
+
+            return run_traj(args)
         if args.command == "train":
             from agents.train import run_train
 
