@@ -6,9 +6,9 @@ is reversible (DESIGN: "time-lag T_tau"). This module adds:
 
 * Generator moments from stationary samples alone. For a reversible diffusion with generator L and
   stationary density rho, the Dirichlet form is ``<f, -L g>_rho = beta^-1 E_rho[grad f . grad g]``. NestedLoRA
-  learns the top eigenpairs of the shifted operator ``kappa I + L`` from
-  ``C = kappa M - beta^-1 E[J J^T]`` (J the input Jacobian of the network, by autograd) and the Gram M, each
-  estimated per independent chunk (:func:`dirichlet_moments`); eigenvalues are ``lambda = sigma - kappa``.
+  learns the top eigenpairs of the shifted operator ``kappa I + L`` (rescaled by 1 / kappa) from
+  ``C = M - (kappa beta)^-1 E[J J^T]`` (J the input Jacobian of the network, by autograd) and the Gram M, each
+  estimated per independent chunk (:func:`dirichlet_moments`); eigenvalues are ``lambda = kappa (sigma - 1)``.
 * Post-processing of learned functions psi: covariances ``C00 = E[psi(x_t) psi(x_t)^T]``,
   ``C01 = E[psi(x_t) psi(x_{t+tau})^T]``, ``C11``; the k x k Koopman matrix ``K = C00^-1 C01`` (so that
   ``E[psi(x_{t+tau})^T b | x_t = x] ~ psi(x)^T K b``), solved by whitening + a small dense eigenproblem;

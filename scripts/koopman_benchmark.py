@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import t
 
 # Per system: data, lag (saved steps), k (with the constant mode), modes scored, training steps.
 SYSTEMS: dict[str, dict[str, Any]] = {
-    "double-well-1d": dict(n_traj=2000, length=1000, test_traj=500, lag=10, k=4, modes=3, steps=2000),
-    "triple-well-2d": dict(n_traj=8000, length=1000, test_traj=1000, lag=10, k=7, modes=5, steps=3000),
+    "double-well-1d": dict(n_traj=2000, length=1000, test_traj=500, lag=10, k=4, modes=3, steps=1000),
+    "triple-well-2d": dict(n_traj=8000, length=1000, test_traj=1000, lag=10, k=7, modes=5, steps=2000),
 }
 COMMON: dict[str, Any] = dict(
     batch_size=1024, lr=3e-3, hidden=(128, 128), fourier_features=32, fourier_scale=0.5, shift=12.0
@@ -67,6 +67,7 @@ def _mc(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     """Start points from rho and the Monte Carlo truth E[h(x_{n tau}) | x_0] with its standard error."""
     from envs.langevin import get_system, monte_carlo_expectation, reference_spectrum
 
+    t0 = time.perf_counter()
     name = job["system"]
     system, s = get_system(name), SYSTEMS[name]
     ref = reference_spectrum(name, k=8)
@@ -77,7 +78,7 @@ def _mc(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     std = np.sqrt((ref.pi[:, None] * (h - ref.pi @ h) ** 2).sum(0))
     np.savez(job_dir / "mc.npz", x0=x0, mc=mc, err=err, std=std)
     noise = float(np.sqrt(np.mean((err / std) ** 2)))
-    return {"id": job["id"], "kind": "mc", "system": name, "mc_noise": noise}
+    return {"id": job["id"], "kind": "mc", "system": name, "mc_noise": noise, "time_s": time.perf_counter() - t0}
 
 
 def _oracle_fit(name: str, cache: str | None):
@@ -164,8 +165,15 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     torch.set_num_threads(1)
     name, cache = job["system"], job.get("cache")
     if job["kind"] == "data":
+        t0 = time.perf_counter()
         shape = _data(name, cache, test=job["test"]).shape
-        return {"id": job["id"], "kind": "data", "system": name, "shape": list(shape)}
+        return {
+            "id": job["id"],
+            "kind": "data",
+            "system": name,
+            "shape": list(shape),
+            "time_s": time.perf_counter() - t0,
+        }
     if job["kind"] == "mc":
         return _mc(job, job_dir)
     mc_path = Path(job["mc_dir"]) / "mc.npz"
@@ -324,9 +332,11 @@ def _plots(fits: list[dict[str, Any]], out: Path, systems: list[str], methods: l
                 ax = axs[0, i]
                 ax.fill_between(pts[:, 0], 0, dens / dens.max() * np.abs(first["true"][:, i + 1]).max(), color="0.9")
                 ax.plot(pts[:, 0], first["true"][:, i + 1], "k", lw=2.5, label="reference")
+                seen = dens / dens.max() > 1e-3  # learned functions are only defined where the data live
                 for meth, d in rows.items():
                     if meth != "oracle":
-                        ax.plot(pts[:, 0], d["learned"][:, i + 1], lw=1, label=meth, color=colors[meth])
+                        y = np.where(seen, d["learned"][:, i + 1], np.nan)
+                        ax.plot(pts[:, 0], y, lw=1, label=meth, color=colors[meth])
                 ax.set_title(f"mode {i + 1}")
             axs[0, 0].legend(fontsize=7)
         else:
