@@ -9,8 +9,10 @@ from rlspectral.objectives.base import SpectralObjective
 from rlspectral.objectives.graph_drawing import GraphDrawing
 from rlspectral.objectives.lora import NestedLoRA
 from rlspectral.objectives.omm import NestedOMM
+from rlspectral.objectives.vampnet import DPNet, VAMPNet
 
 METHODS = ("nested-lora", "nested-lora-seq", "nested-omm", "nested-omm-seq", "omm2", "allo", "ggdo", "gdo")
+KOOPMAN_BASELINES = ("vampnet", "dpnet")
 
 
 def make_objective(method: str, k: int, **kwargs: Any) -> SpectralObjective:
@@ -27,9 +29,24 @@ def make_objective(method: str, k: int, **kwargs: Any) -> SpectralObjective:
         return NestedOMM(k, "joint", order=2, **kwargs)
     if method == "allo":
         return ALLO(k, **kwargs)
+    if method == "vampnet":
+        return VAMPNet(k, **kwargs)
+    if method == "dpnet":
+        return DPNet(k, **kwargs)
     if method in ("ggdo", "gdo"):
         return GraphDrawing(k, generalized=method == "ggdo", **kwargs)
-    raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS + KOOPMAN_BASELINES)}")
 
 
-__all__ = ["ALLO", "GraphDrawing", "METHODS", "NestedLoRA", "NestedOMM", "SpectralObjective", "make_objective"]
+__all__ = [
+    "ALLO",
+    "DPNet",
+    "GraphDrawing",
+    "KOOPMAN_BASELINES",
+    "METHODS",
+    "VAMPNet",
+    "NestedLoRA",
+    "NestedOMM",
+    "SpectralObjective",
+    "make_objective",
+]
