@@ -22,6 +22,10 @@ from rlspectral.buffer import PairSampler
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity
 
+# The scalar results of one fit that benchmark tables keep (``fit_gridworld`` returns more).
+SCALAR_KEYS = ("layout", "method", "k", "n_states", "mean_cosine_similarity", "rr_mean_cosine_similarity", "steps",
+               "wall_time_s", "steps_per_s", "time_to_0.95_s", "time_to_0.99_s", "torch_threads")  # fmt: skip
+
 
 @dataclass
 class GridFitConfig:

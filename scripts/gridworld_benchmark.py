@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import this file as scripts.<name>
+from envs.benchmark import SCALAR_KEYS, GridFitConfig, fit_gridworld  # noqa: E402
 
 LAYOUTS = [
     "GridMaze-7",
@@ -46,44 +47,15 @@ PUBLISHED_GGDO = dict(
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    from envs.benchmark import GridFitConfig, fit_gridworld
-
     cfg = GridFitConfig(**job["config"])
     m = fit_gridworld(cfg, out=job_dir if job.get("artifacts") else None, progress=False)
-    keep = (
-        "layout",
-        "method",
-        "k",
-        "n_states",
-        "mean_cosine_similarity",
-        "rr_mean_cosine_similarity",
-        "steps",
-        "wall_time_s",
-        "steps_per_s",
-        "time_to_0.95_s",
-        "time_to_0.99_s",
-        "cosine_similarity",
-        "rr_cosine_similarity",
-        "torch_threads",
-    )
+    keep = (*SCALAR_KEYS, "cosine_similarity", "rr_cosine_similarity")
     return {"id": job["id"], "seed": cfg.seed, **{key: m[key] for key in keep}}
 
 
 def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str]) -> None:
     with open(out / "results.csv", "w", newline="") as fh:
-        cols = [
-            "layout",
-            "method",
-            "seed",
-            "k",
-            "mean_cosine_similarity",
-            "rr_mean_cosine_similarity",
-            "steps",
-            "wall_time_s",
-            "steps_per_s",
-            "time_to_0.95_s",
-            "time_to_0.99_s",
-        ]
+        cols = ["seed", *SCALAR_KEYS]
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for r in sorted(results, key=lambda r: (r["layout"], r["method"], r["seed"])):

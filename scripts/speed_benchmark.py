@@ -25,21 +25,10 @@ STRAIGHTFORWARD = {"batch_size": 1024, "fourier_features": 0, "lr": 1e-3, "dedup
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    from envs.benchmark import GridFitConfig, fit_gridworld
+    from envs.benchmark import SCALAR_KEYS, GridFitConfig, fit_gridworld
 
     m = fit_gridworld(GridFitConfig(**job["config"]), progress=False)
-    keep = (
-        "method",
-        "mean_cosine_similarity",
-        "rr_mean_cosine_similarity",
-        "steps",
-        "wall_time_s",
-        "steps_per_s",
-        "time_to_0.95_s",
-        "time_to_0.99_s",
-        "curve",
-        "torch_threads",
-    )
+    keep = (*SCALAR_KEYS, "curve")
     return {"id": job["id"], "variant": job["variant"], "seed": job["config"]["seed"], **{k: m[k] for k in keep}}
 
 
