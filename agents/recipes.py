@@ -53,6 +53,10 @@ GRID: dict[str, Any] = {
     "eval_every": 5000,
 }
 
+# SAC and TD3 on Pendulum share everything but the network.
+PENDULUM_OFF_POLICY: dict[str, Any] = {"learning_rate": 1e-3, "buffer_size": 100_000, "learning_starts": 1000,
+                                       "batch_size": 256}  # fmt: skip
+
 RECIPES: dict[tuple[str, str], dict[str, Any]] = {
     ("ppo", "gridworld"): {
         **GRID,
@@ -137,25 +141,10 @@ RECIPES: dict[tuple[str, str], dict[str, Any]] = {
             "sde_sample_freq": 4,
         },
     },
-    ("sac", "Pendulum-v1"): {
-        "steps": 20_000,
-        "algo": {
-            "learning_rate": 1e-3,
-            "buffer_size": 100_000,
-            "learning_starts": 1000,
-            "batch_size": 256,
-            "policy_kwargs": {"net_arch": [64, 64]},
-        },
-    },
+    ("sac", "Pendulum-v1"): {"steps": 20_000, "algo": {**PENDULUM_OFF_POLICY, "policy_kwargs": {"net_arch": [64, 64]}}},
     ("td3", "Pendulum-v1"): {
         "steps": 20_000,
-        "algo": {
-            "learning_rate": 1e-3,
-            "buffer_size": 100_000,
-            "learning_starts": 1000,
-            "batch_size": 256,
-            "policy_kwargs": {"net_arch": [400, 300]},
-        },
+        "algo": {**PENDULUM_OFF_POLICY, "policy_kwargs": {"net_arch": [400, 300]}},
         "action_noise": 0.1,
     },
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -336,6 +337,13 @@ class SpectralLearner:
         return learner
 
 
+@functools.lru_cache(maxsize=16)
+def _projection(dim: int, device: torch.device) -> Tensor:
+    """The fixed random key direction of :func:`distinct_rows` (built once per width, not every step)."""
+    gen = torch.Generator(device="cpu").manual_seed(12345)
+    return torch.randn(dim, dtype=torch.float64, generator=gen).to(device)
+
+
 def distinct_rows(x: Tensor) -> tuple[Tensor, Tensor]:
     """``(rows, inverse)`` with ``rows[inverse] == x``: one representative per distinct observation.
 
@@ -343,8 +351,7 @@ def distinct_rows(x: Tensor) -> tuple[Tensor, Tensor]:
     the result is verified exactly and falls back to ``torch.unique(dim=0)`` on a key collision.
     """
     flat = x.flatten(1)
-    gen = torch.Generator(device="cpu").manual_seed(12345)
-    proj = torch.randn(flat.shape[1], dtype=torch.float64, generator=gen).to(x.device)
+    proj = _projection(flat.shape[1], x.device)
     _, inverse = torch.unique(flat.double() @ proj, return_inverse=True)
     first = torch.empty(int(inverse.max()) + 1, dtype=torch.long, device=x.device)
     first.scatter_(0, inverse, torch.arange(x.shape[0], device=x.device))
