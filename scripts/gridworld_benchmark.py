@@ -53,7 +53,9 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     return {"id": job["id"], "seed": cfg.seed, **{key: m[key] for key in keep}}
 
 
-def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str]) -> None:
+def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str], dim: int = 11) -> None:
+    """Write results.csv, summary.json, table.md and benchmark.png; published numbers (k = 11) only at dim 11."""
+    published = (PUBLISHED_ALLO, PUBLISHED_GGDO) if dim == 11 else ({}, {})
     with open(out / "results.csv", "w", newline="") as fh:
         cols = ["seed", *SCALAR_KEYS]
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
@@ -92,8 +94,8 @@ def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], meth
                   "|---" * (len(methods) + 3) + "|"]  # fmt: skip
         for lay in layouts:
             cells = [cell(summary.get(f"{lay}/{meth}"), key) for meth in methods]
-            lines.append(f"| {lay} | " + " | ".join(cells) + f" | {PUBLISHED_ALLO.get(lay, '–')} | "
-                         f"{PUBLISHED_GGDO.get(lay, '–')} |")  # fmt: skip
+            lines.append(f"| {lay} | " + " | ".join(cells) + f" | {published[0].get(lay, '–')} | "
+                         f"{published[1].get(lay, '–')} |")  # fmt: skip
         for meth in methods:
             if meth == "allo" or "allo" not in methods:
                 continue
@@ -103,10 +105,10 @@ def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], meth
             lines.append(f"\n{meth} >= ALLO on {wins}/{len(pairs)} layouts.")
         lines.append("")
     (out / "table.md").write_text("\n".join(lines) + "\n")
-    _plot(summary, out, layouts, methods)
+    _plot(summary, out, layouts, methods, dim)
 
 
-def _plot(summary: dict[str, Any], out: Path, layouts: list[str], methods: list[str]) -> None:
+def _plot(summary: dict[str, Any], out: Path, layouts: list[str], methods: list[str], dim: int = 11) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -120,12 +122,14 @@ def _plot(summary: dict[str, Any], out: Path, layouts: list[str], methods: list[
             m = [summary.get(f"{lay}/{meth}", {}).get(key + "_mean", np.nan) for lay in layouts]
             e = [summary.get(f"{lay}/{meth}", {}).get(key + "_std", 0.0) for lay in layouts]
             ax.bar(x + (i - (len(methods) - 1) / 2) * w, m, w, yerr=e, label=meth, capsize=2)
-        ax.plot(x, [PUBLISHED_ALLO[lay] for lay in layouts], "k_", ms=14, mew=2, label="ALLO published (200k steps)")
+        if dim == 11:
+            pub = [PUBLISHED_ALLO.get(lay, np.nan) for lay in layouts]
+            ax.plot(x, pub, "k_", ms=14, mew=2, label="ALLO published (200k steps)")
         ax.set_xticks(x, [lay.replace("Grid", "") for lay in layouts], rotation=45, ha="right", fontsize=8)
         ax.set_title(title)
         ax.set_ylim(0, 1.02)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("mean cosine similarity (k = 11)")
+    axes[0].set_ylabel(f"mean cosine similarity (k = {dim})")
     axes[1].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     fig.savefig(out / "benchmark.png", dpi=110)
@@ -179,7 +183,7 @@ def main() -> None:
             flush=True,
         )
     results = [r for r in load_results(out) if r["id"] in {j["id"] for j in jobs}]
-    summarize(results, out, args.layouts, args.methods)
+    summarize(results, out, args.layouts, args.methods, args.dim)
     print(f"{len(results)}/{len(jobs)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
 
 
