@@ -1,5 +1,7 @@
 """Environments for the recipes: any gymnasium id, the gridworlds ``rlspectral/<Layout>-v0`` (``import envs``)
-and their goal-reaching variants ``rlspectral/<Layout>-Goal-v0`` registered here.
+and their goal-reaching variants ``rlspectral/<Layout>-Goal-v0`` registered here, and MiniGrid: ``MiniGrid-*`` /
+``BabyAI-*`` ids get the flat full-grid observation of :mod:`agents.minigrid`, which also registers the
+``rlspectral/MiniGrid-*`` fixed-layout ids (imported on first use: minigrid pulls in pygame).
 
 The goal variant puts the goal on the last free cell in row-major order (bottom-right), gives reward 1 and ends
 the episode there (``info["is_success"]``), and allows 100 steps per episode.
@@ -15,6 +17,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 import envs  # noqa: F401 - registers rlspectral/<Layout>-v0
+from agents.recipes import is_minigrid
 from envs.gridworld import GridWorldEnv, builtin_layouts, load_grid
 from rlspectral.errors import SpectralError
 
@@ -43,6 +46,8 @@ def is_gridworld(env_id: str) -> bool:
 
 def check_env_id(env_id: str) -> None:
     """Raise a one-line :class:`SpectralError` for an id gymnasium does not know."""
+    if is_minigrid(env_id):
+        import agents.minigrid  # noqa: F401 - registers MiniGrid-* and rlspectral/MiniGrid-*
     try:
         gym.spec(env_id)
     except gym.error.Error as e:
@@ -56,8 +61,11 @@ def make_env(
     """A monitored ``VecEnv`` of ``n_envs`` copies, wrapped in ``VecNormalize`` when ``normalize`` is set (a dict
     gives its kwargs); an evaluation env (``training=False``) freezes the statistics and reports raw rewards."""
     check_env_id(env_id)
+    wrapper = None
+    if is_minigrid(env_id) and not env_id.startswith("rlspectral/"):  # rlspectral/MiniGrid-* come wrapped
+        from agents.minigrid import wrap_minigrid as wrapper
     try:
-        env = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs)
+        env = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs, wrapper_class=wrapper)
     except TypeError as e:
         raise SpectralError(f"{env_id}: bad env kwargs {env_kwargs} ({e})") from None
     except gym.error.Error as e:  # e.g. a missing optional dependency

@@ -19,7 +19,7 @@ from rlspectral.errors import SpectralError
 
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
 ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
-BONUS_NAMES = ("eigenpurpose", "novelty", "goal")  # == rlspectral.sb3.BONUSES (checked by the tests)
+BONUS_NAMES = ("eigenpurpose", "novelty", "goal", "rnd")  # == rlspectral.sb3.BONUSES (checked by the tests)
 FEATURES = ("raw", "spectral", "both")
 CONTINUOUS_ONLY = ("sac", "td3")
 

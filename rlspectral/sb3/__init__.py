@@ -9,8 +9,11 @@ from rlspectral.sb3.eigen_features import EigenFeatures
 from rlspectral.sb3.episodes import EpisodeStream
 from rlspectral.sb3.extractor import SpectralFeaturesExtractor, learner_config_for, spectral_policy_kwargs
 from rlspectral.sb3.replay import BonusReplayBuffer
+from rlspectral.sb3.rnd import RNDBonus
 from rlspectral.sb3.rollout import BonusRolloutBuffer
 from rlspectral.sb3.spaces import ObservationSpaceError, spectral_obs_shape
+
+BONUSES[RNDBonus.name] = RNDBonus  # registered here: rnd.py builds on bonus.py, so bonus.py cannot import it
 
 __all__ = [
     "BONUSES",
@@ -23,6 +26,7 @@ __all__ = [
     "IntrinsicReward",
     "NoveltyBonus",
     "ObservationSpaceError",
+    "RNDBonus",
     "SpectralCallback",
     "SpectralFeaturesExtractor",
     "learner_config_for",

@@ -13,8 +13,9 @@ Schedule: after ``learning_starts`` env steps, every ``train_freq`` env steps, `
 target Q-networks for DQN): ``frozen`` extractors always, ``finetune`` ones only while they hold no weights.
 An :class:`IntrinsicReward` ``bonus`` is attached to the :class:`BonusReplayBuffer` (off-policy, added at
 sample time) or filled into the :class:`BonusRolloutBuffer` step by step (on-policy, before returns are
-computed). Logged to the agent's logger: ``spectral/loss``, ``spectral/eigenvalue_XX`` (sampled operator,
-descending), ``intrinsic/*`` and ``extrinsic/*`` episode returns.
+computed). A bonus that needs no eigenfunctions (``needs_features = False``, e.g. RND) also runs with no learner
+at all: ``learner=None`` and no spectral extractor in the policy. Logged to the agent's logger: ``spectral/loss``,
+``spectral/eigenvalue_XX`` (sampled operator, descending), ``intrinsic/*`` and ``extrinsic/*`` episode returns.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class SpectralCallback(BaseCallback):
 
     :param learner: a :class:`SpectralLearner`, a checkpoint path, a :class:`LearnerConfig` or a dict of its
         fields (``obs_shape`` may be left out), or None: take the config (and checkpoint, if any) of the
-        policy's first :class:`SpectralFeaturesExtractor`.
+        policy's first :class:`SpectralFeaturesExtractor`; with no such extractor and a bonus that needs no
+        eigenfunctions, run the bonus alone (no learner, no spectral buffer).
     :param train_freq: env steps (summed over envs) between two rounds of spectral updates; 0 = never update.
     :param gradient_steps: learner updates per round.
     :param learning_starts: env steps before the first round.
@@ -77,6 +79,7 @@ class SpectralCallback(BaseCallback):
         self.buffer_size, self.max_fragment, self.seed = int(buffer_size), int(max_fragment), seed
         self.bonus, self.push = bonus, push
         self.learner: SpectralLearner | None = None
+        self._initialized = False
         self._next_round = self.learning_starts
         self._intrinsic_returns: deque[float] = deque(maxlen=100)
         self._extrinsic_returns: deque[float] = deque(maxlen=100)
@@ -87,7 +90,7 @@ class SpectralCallback(BaseCallback):
         """Every spectral extractor in the policy (SAC/TD3: actor, critic and targets; DQN: q_net and target)."""
         return [m for m in self.model.policy.modules() if isinstance(m, SpectralFeaturesExtractor)]
 
-    def _make_learner(self) -> SpectralLearner:
+    def _make_learner(self) -> SpectralLearner | None:
         spec, device = self._learner_spec, self.model.device
         if isinstance(spec, SpectralLearner):
             return spec
@@ -96,6 +99,8 @@ class SpectralCallback(BaseCallback):
         if spec is not None:
             return SpectralLearner(learner_config_for(self.model.observation_space, spec), device=device)
         if not self.extractors:
+            if self.bonus is not None and not getattr(self.bonus, "needs_features", True):
+                return None  # e.g. RND: the bonus alone
             raise ValueError(
                 "SpectralCallback needs a learner (config dict, LearnerConfig or checkpoint path): "
                 "the policy has no SpectralFeaturesExtractor to take one from"
@@ -108,12 +113,22 @@ class SpectralCallback(BaseCallback):
     def _init_callback(self) -> None:
         """Runs at every ``learn()``: the learner and its buffer are built once and kept across calls."""
         self._next_round = max(self.learning_starts, self.model.num_timesteps)
-        if self.learner is not None:
+        if self._initialized:
             self._raw_obs = self._original_obs()
             return
+        self._initialized = True
         space = self.model.observation_space
         self._obs_shape = spectral_obs_shape(space)
+        vecnorm = self.model.get_vec_normalize_env()
+        self._vecnorm = vecnorm if vecnorm is not None and vecnorm.norm_obs else None
+        self._raw_obs = self._original_obs()
+        self._intrinsic_now = np.zeros(self.training_env.num_envs)
+        self._extrinsic_now = np.zeros(self.training_env.num_envs)
         self.learner = self._make_learner()
+        self.stream = self.features = None
+        if self.learner is None:
+            self._attach_bonus()
+            return
         if tuple(self.learner.config.obs_shape) != self._obs_shape:
             raise ValueError(f"learner obs_shape {self.learner.config.obs_shape} != env observations {self._obs_shape}")
         if self.push:
@@ -124,14 +139,9 @@ class SpectralCallback(BaseCallback):
                         "give the callback learner=None to use the extractor's config"
                     )
         self.buffer = EpisodicBuffer(self.buffer_size, self._obs_shape, dtype=buffer_dtype(space))
-        vecnorm = self.model.get_vec_normalize_env()
-        self._vecnorm = vecnorm if vecnorm is not None and vecnorm.norm_obs else None
         self.stream = EpisodeStream(self.buffer, self.training_env.num_envs, self.max_fragment)
         self.sampler = PairSampler(self.buffer, self.learner.operator, seed=self.seed)
         self.features = EigenFeatures(self.learner.config).to(self.model.device)
-        self._raw_obs = self._original_obs()
-        self._intrinsic_now = np.zeros(self.training_env.num_envs)
-        self._extrinsic_now = np.zeros(self.training_env.num_envs)
         if self.bonus is not None:
             self._attach_bonus()
         if self.learner.step > 0:
@@ -158,7 +168,8 @@ class SpectralCallback(BaseCallback):
         terminal = [info.get("terminal_observation") if done else None for done, info in zip(dones, infos)]
         if self._vecnorm is not None:  # VecNormalize normalized the terminal observations in place
             terminal = [None if t is None else self._vecnorm.unnormalize_obs(t) for t in terminal]
-        self.stream.step(self._raw_obs, raw_new, dones, terminal)
+        if self.stream is not None:
+            self.stream.step(self._raw_obs, raw_new, dones, terminal)
         self._raw_obs = raw_new
 
     def _on_step(self) -> bool:
@@ -167,7 +178,7 @@ class SpectralCallback(BaseCallback):
         self._store_step(new_obs, dones, infos)
         bonus = self._bonus_step(obs, new_obs, dones, infos) if self.bonus is not None else None
         self._track_returns(dones, infos, bonus)
-        if self.train_freq > 0 and self.num_timesteps >= self._next_round:
+        if self.learner is not None and self.train_freq > 0 and self.num_timesteps >= self._next_round:
             while self._next_round <= self.num_timesteps:  # rounds at learning_starts + j * train_freq
                 self._next_round += self.train_freq
             self._train_round()
@@ -251,4 +262,5 @@ class SpectralCallback(BaseCallback):
             self.logger.record("intrinsic/reward_mean", self.model.replay_buffer.last_intrinsic_mean)
 
     def _on_training_end(self) -> None:
-        self.stream.flush()
+        if self.stream is not None:
+            self.stream.flush()

@@ -1,0 +1,266 @@
+"""MiniGrid exploration: PPO vs PPO + spectral novelty bonus vs PPO + RND, one step budget, several seeds.
+
+    python scripts/exploration_benchmark.py --out results/exploration --steps 1000000   # resumable, local processes
+    python scripts/exploration_benchmark.py --out results/exploration --ray auto        # the same jobs on Ray
+    python scripts/exploration_benchmark.py --out results/exploration --summarize-only  # tables from finished jobs
+
+Every job is ``agents.train(task, "ppo", "raw", bonus)`` with the ``("ppo", "minigrid")`` recipe (flat full-grid
+observations, :mod:`agents.minigrid`) and the per-bonus coefficient ``MINIGRID_BONUS_COEF``. The spectral arm
+learns its eigenfunctions online from the agent's own experience (``SpectralCallback``) and uses the ``novelty``
+bonus: like RND it rewards states unlike the recently visited ones, so the two arms differ only in the embedding
+the novelty is measured in (learned eigenfunctions vs. a random network's prediction error); ``eigenpurpose``
+pushes along one eigenfunction in one arbitrary direction (the sign of a learned mode is arbitrary), which helps
+only when the goal happens to lie at that end (``--arms ppo+eigenpurpose`` runs it anyway). The RND arm learns no
+eigenfunctions (``train_freq = 0``).
+
+Writes into ``--out``: ``results.csv`` (one row per run), ``summary.json`` and ``table.md`` (success rate at the
+end, steps to 0.9 success, env steps/s, mean ± std over seeds; for the fixed FourRooms the cosine similarity of
+the online-learned eigenfunctions to the exact position-graph eigenvectors), and ``success.png`` (evaluation
+success rate vs env steps, mean ± std over seeds). Evaluation is SB3's deterministic policy over
+``--eval-episodes`` episodes every ``--eval-every`` steps; on the fixed FourRooms (fixed start) all its episodes
+are the same, so each evaluation there is 0 or 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import this file as scripts.<name>
+
+TASKS = ["MiniGrid-DoorKey-8x8-v0", "rlspectral/MiniGrid-FourRooms-Fixed-v0", "MiniGrid-MultiRoom-N2-S4-v0"]
+ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+rnd": "rnd", "ppo+eigenpurpose": "eigenpurpose"}
+DEFAULT_ARMS = ["ppo", "ppo+novelty", "ppo+rnd"]
+SPECTRAL_BONUSES = ("novelty", "eigenpurpose")
+TARGET = 0.9
+COLUMNS = ["task", "arm", "seed", "steps", "final_success", "final_return", f"steps_to_{TARGET}", "wall_time_s",
+           "steps_per_s", "spectral_updates", "cosine_similarity", "solved_cosine_similarity"]  # fmt: skip
+
+
+def steps_to(curve: list[list[float]], target: float = TARGET) -> int | None:
+    """The first evaluation's env steps with success rate >= ``target`` (None if never)."""
+    return next((int(t) for t, s, _ in curve if s is not None and s >= target), None)
+
+
+def fourrooms_cosine(task: str, spectral_path: Path) -> dict[str, Any]:
+    """Cosine similarity of the saved online learner's eigenfunctions (by agent position, averaged over the 4
+    directions; observations standardized with the run's saved VecNormalize statistics) to the exact eigenvectors
+    of the fixed layout's 4-neighbour random walk; as learned and after the learner's own Rayleigh-Ritz solve on
+    its running moments (``eigenfunctions(solve=True)``)."""
+    import gymnasium as gym
+    import torch
+
+    from agents.minigrid import position_cosine_similarity
+    from rlspectral.learner import SpectralLearner
+
+    learner = SpectralLearner.load(spectral_path)
+    vecnorm_path = spectral_path.parent / "vecnormalize.pkl"  # the learner saw standardized observations
+    vecnorm = pickle.loads(vecnorm_path.read_bytes()) if vecnorm_path.is_file() else None
+    env = gym.make(task)
+    env.reset(seed=0)
+    out: dict[str, Any] = {}
+    for key, solve in (("", False), ("solved_", True)):
+
+        def phi(x: np.ndarray, solve: bool = solve) -> np.ndarray:
+            x = vecnorm.normalize_obs(x) if vecnorm is not None else x
+            return learner.eigenfunctions(torch.as_tensor(x, dtype=torch.float32), solve=solve)[1].numpy()
+
+        cos, mean = position_cosine_similarity(phi, env, learner.config.k)
+        out[f"{key}cosine_similarity"], out[f"{key}cosine_per_mode"] = mean, cos.tolist()
+    env.close()
+    return out
+
+
+def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
+    from agents import train
+
+    bonus = ARMS[job["arm"]]
+    overrides: dict[str, Any] = {
+        "progress": False,
+        "threads": job.get("threads", 1),
+        "eval_every": job["eval_every"],
+        "eval_episodes": job["eval_episodes"],
+    }
+    if bonus != "none":
+        overrides["bonus_kwargs"] = {"coef": job["coef"]}
+    if bonus == "rnd":
+        overrides["callback"] = {"train_freq": 0}  # RND needs no eigenfunctions: learn none
+    res = train(job["task"], "ppo", "raw", bonus, job["steps"], job["seed"], out=job_dir, **overrides)
+    curve = [[e["timesteps"], e["success_rate"], e["return_mean"]] for e in res["evaluations"]]
+    final = res["final"] or {}
+    result: dict[str, Any] = {
+        "id": job["id"],
+        "task": job["task"],
+        "arm": job["arm"],
+        "seed": job["seed"],
+        "steps": res["steps"],
+        "coef": job.get("coef"),
+        "final_success": final.get("success_rate"),
+        "final_return": final.get("return_mean"),
+        f"steps_to_{TARGET}": steps_to(curve),
+        "wall_time_s": res["wall_time_s"],
+        "steps_per_s": res["steps"] / res["wall_time_s"],
+        "spectral_updates": (res.get("spectral") or {}).get("updates", 0),
+        "curve": curve,
+    }
+    if bonus in SPECTRAL_BONUSES and job["task"].startswith("rlspectral/MiniGrid-FourRooms-Fixed"):
+        result.update(fourrooms_cosine(job["task"], job_dir / "spectral.pt"))
+    return result
+
+
+def _mean_std(values: list[float]) -> tuple[float, float] | None:
+    v = np.array([x for x in values if x is not None], dtype=float)
+    return (float(v.mean()), float(v.std())) if v.size else None
+
+
+def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str]) -> dict[str, Any]:
+    with open(out / "results.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        w.writeheader()
+        for r in sorted(results, key=lambda r: (r["task"], r["arm"], r["seed"])):
+            w.writerow(r)
+    summary: dict[str, Any] = {}
+    for task in tasks:
+        for arm in arms:
+            rs = [r for r in results if r["task"] == task and r["arm"] == arm]
+            if not rs:
+                continue
+            reached = [r[f"steps_to_{TARGET}"] for r in rs if r[f"steps_to_{TARGET}"] is not None]
+            summary[f"{task}/{arm}"] = {
+                "seeds": len(rs),
+                "final_success": _mean_std([r["final_success"] for r in rs]),
+                f"steps_to_{TARGET}": _mean_std(reached),
+                "reached": len(reached),
+                "steps_per_s": _mean_std([r["steps_per_s"] for r in rs]),
+                "cosine_similarity": _mean_std([r.get("cosine_similarity") for r in rs]),
+                "solved_cosine_similarity": _mean_std([r.get("solved_cosine_similarity") for r in rs]),
+            }
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+
+    def cell(task: str, arm: str, key: str, fmt: str) -> str:
+        s = summary.get(f"{task}/{arm}")
+        if s is None or s[key] is None:
+            return "–" if s is None or key != f"steps_to_{TARGET}" else f"never (0/{s['seeds']})"
+        m, sd = s[key]
+        txt = f"{m:{fmt}} ± {sd:{fmt}}"
+        return txt + (f" ({s['reached']}/{s['seeds']})" if key == f"steps_to_{TARGET}" else f" (n={s['seeds']})")
+
+    lines = []
+    for key, title, fmt in (("final_success", "Success rate at the end", ".2f"),
+                            (f"steps_to_{TARGET}", f"Env steps to {TARGET} success (seeds that got there)", ".3g"),
+                            ("steps_per_s", "Env steps/s (wall clock, evaluations included)", ".0f")):  # fmt: skip
+        lines += [f"**{title}**, mean ± std over seeds", "", "| task | " + " | ".join(arms) + " |",
+                  "|---" * (len(arms) + 1) + "|"]  # fmt: skip
+        lines += [f"| {t} | " + " | ".join(cell(t, a, key, fmt) for a in arms) + " |" for t in tasks]
+        lines.append("")
+    cos_rows = [(t, a) for t in tasks for a in arms if (summary.get(f"{t}/{a}") or {}).get("cosine_similarity")]
+    if cos_rows:
+        lines += ["**Online-learned eigenfunctions vs. the exact position-graph eigenvectors** (mean cosine "
+                  "similarity over k modes, by agent position averaged over directions)", "",
+                  "| task | arm | as learned | after Rayleigh–Ritz |", "|---|---|---|---|"]  # fmt: skip
+        for t, a in cos_rows:
+            lines.append(f"| {t} | {a} | {cell(t, a, 'cosine_similarity', '.3f')} | "
+                         f"{cell(t, a, 'solved_cosine_similarity', '.3f')} |")  # fmt: skip
+        lines.append("")
+    (out / "table.md").write_text("\n".join(lines))
+    _plot(results, out / "success.png", tasks, arms)
+    return summary
+
+
+def _plot(results: list[dict[str, Any]], path: Path, tasks: list[str], arms: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.6), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for arm in arms:
+            curves = [np.array([(t, s) for t, s, _ in r["curve"] if s is not None], dtype=float)
+                      for r in results if r["task"] == task and r["arm"] == arm]  # fmt: skip
+            curves = [c for c in curves if len(c)]
+            if not curves:
+                continue
+            grid = np.unique(np.concatenate([c[:, 0] for c in curves]))
+            ys = np.stack([np.interp(grid, c[:, 0], c[:, 1]) for c in curves])
+            m, sd = ys.mean(0), ys.std(0)
+            ax.plot(grid, m, label=f"{arm} (n={len(curves)})")
+            ax.fill_between(grid, np.clip(m - sd, 0, 1), np.clip(m + sd, 0, 1), alpha=0.2)
+        ax.set_title(task.replace("rlspectral/", ""), fontsize=9)
+        ax.set_xlabel("env steps")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("success rate (mean ± std over seeds)")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from agents.recipes import MINIGRID_BONUS_COEF
+
+    jobs = []
+    for seed in range(args.seeds):
+        for task in args.tasks:
+            for arm in args.arms:
+                bonus = ARMS[arm]
+                coef = args.coef.get(bonus, MINIGRID_BONUS_COEF.get(bonus)) if bonus != "none" else None
+                tag = task.replace("rlspectral/", "").replace("/", "_")
+                jobs.append({
+                    "id": f"{tag}__{arm}__{args.steps}__s{seed}" + (f"__c{coef:g}" if coef is not None else ""),
+                    "task": task, "arm": arm, "seed": seed, "steps": args.steps, "coef": coef,
+                    "eval_every": args.eval_every, "eval_episodes": args.eval_episodes, "threads": args.threads,
+                })  # fmt: skip
+    return jobs
+
+
+def _coefs(text: str) -> dict[str, float]:
+    pairs = [p.split("=") for p in text.split(",") if p]
+    if any(len(p) != 2 or p[0] not in ARMS.values() for p in pairs):
+        raise argparse.ArgumentTypeError(f"expected bonus=coef[,bonus=coef], bonus in {sorted(set(ARMS.values()))}")
+    return {k: float(v) for k, v in pairs}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="results/exploration")
+    p.add_argument("--tasks", nargs="*", default=TASKS)
+    p.add_argument("--arms", nargs="*", default=DEFAULT_ARMS, choices=list(ARMS))
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--steps", type=int, default=1_000_000, help="env steps per run (the same for every arm)")
+    p.add_argument("--coef", type=_coefs, default={}, help="bonus coefficients, e.g. rnd=0.005,novelty=0.002")
+    p.add_argument("--eval-every", type=int, default=20_000, help="a failing DoorKey-8x8 evaluation costs 6400 steps")
+    p.add_argument("--eval-episodes", type=int, default=10)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
+    p.add_argument("--summarize-only", action="store_true", help="write the tables from finished runs, run nothing")
+    args = p.parse_args()
+    from rlspectral.sweep import load_results, run_sweep
+
+    out = Path(args.out)
+    jobs = make_jobs(args)
+    t0 = time.time()
+    todo = [] if args.summarize_only else jobs
+    for r in run_sweep("scripts.exploration_benchmark:run_job", todo, out, args.workers, args.threads, args.ray):
+        cos = f", cos {r['cosine_similarity']:.3f}" if r.get("cosine_similarity") is not None else ""
+        print(f"[{time.time() - t0:7.0f}s] {r['id']}: success {r['final_success']}, steps to {TARGET} "
+              f"{r[f'steps_to_{TARGET}']}, {r['steps_per_s']:.0f} steps/s{cos}", flush=True)  # fmt: skip
+    ids = {j["id"] for j in jobs}
+    results = [r for r in load_results(out) if r["id"] in ids]
+    out.mkdir(parents=True, exist_ok=True)
+    summarize(results, out, args.tasks, args.arms)
+    print(f"{len(results)}/{len(jobs)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""MiniGrid for the recipes: flat full-grid observations, is_success, the fixed FourRooms layout, its exact
+position-graph spectrum, learned functions by position, and ``train`` smoke runs with the RND and novelty bonuses."""
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from agents import recipe, train
+from agents.environments import make_env
+from agents.minigrid import (
+    FIXED_IDS,
+    FixedLayout,
+    exact_eigenpairs,
+    layout_grid,
+    make_minigrid,
+    position_cosine_similarity,
+    position_observations,
+)
+from agents.recipes import family
+from rlspectral.errors import SpectralError
+from rlspectral.sb3 import spectral_obs_shape
+
+FIXED = "rlspectral/MiniGrid-FourRooms-Fixed-v0"
+LEFT, RIGHT, FORWARD = 0, 1, 2
+
+
+def test_fixed_fourrooms_keeps_its_layout_across_resets_and_seeds():
+    env = gym.make(FIXED)
+    first, _ = env.reset(seed=0)
+    walls = layout_grid(env).walls
+    for seed in (1, 2, None, 123):
+        for _ in range(5):
+            env.step(env.action_space.sample())
+        obs, _ = env.reset(seed=seed)
+        np.testing.assert_array_equal(obs, first)  # walls, doors, goal, agent start and direction
+        np.testing.assert_array_equal(layout_grid(env).walls, walls)
+    plain = make_minigrid("MiniGrid-FourRooms-v0")  # the standard id re-draws its doors
+    layouts = set()
+    for seed in range(4):
+        plain.reset(seed=seed)
+        layouts.add(layout_grid(plain).walls.tobytes())
+    assert len(layouts) > 1
+
+
+def test_fixed_layout_random_start_moves_only_the_agent():
+    env = make_minigrid("MiniGrid-FourRooms-v0", layout_seed=FIXED_IDS[FIXED]["layout_seed"], random_start=True)
+    starts, walls = set(), None
+    for seed in range(6):
+        env.reset(seed=seed)
+        base = env.unwrapped
+        starts.add((tuple(int(v) for v in base.agent_pos), base.agent_dir))
+        grid = layout_grid(env).walls
+        walls = grid if walls is None else walls
+        np.testing.assert_array_equal(grid, walls)
+    assert len(starts) > 1
+
+
+def test_flat_observation_space_feeds_the_spectral_learner():
+    for env_id, shape in ((FIXED, (19 * 19 * 3,)), ("MiniGrid-DoorKey-8x8-v0", (8 * 8 * 3,))):
+        venv = make_env(env_id, 2, 0, {}, False, training=True)
+        assert isinstance(venv.observation_space, gym.spaces.Box) and venv.observation_space.dtype == np.float32
+        assert spectral_obs_shape(venv.observation_space) == shape
+        obs = venv.reset()
+        assert obs.shape == (2, *shape) and 0.0 <= obs.min() and obs.max() <= 1.0
+        objects = obs[0].reshape(-1, 3)[:, 0]
+        assert np.isclose(objects, 1.0).sum() == 1  # the agent is the only object with the largest index
+        venv.close()
+
+
+def test_is_success_at_the_goal_and_not_on_timeout():
+    env = make_minigrid("MiniGrid-Empty-5x5-v0")  # agent at (1, 1) facing right, goal at (3, 3)
+    env.reset(seed=0)
+    for a in (FORWARD, FORWARD, RIGHT, FORWARD):
+        *_, terminated, truncated, info = env.step(a)
+        assert not (terminated or truncated) and "is_success" not in info
+    _, reward, terminated, _, info = env.step(FORWARD)
+    assert terminated and reward > 0 and info["is_success"] is True
+    env = make_minigrid("MiniGrid-Empty-5x5-v0", max_steps=3)
+    env.reset(seed=0)
+    for _ in range(3):
+        _, reward, terminated, truncated, info = env.step(LEFT)
+    assert truncated and not terminated and info["is_success"] is False
+
+
+def test_non_minigrid_envs_are_refused_in_one_line():
+    with pytest.raises(SpectralError, match="needs a MiniGrid env") as e:
+        FixedLayout(gym.make("CartPole-v1"), layout_seed=0)
+    assert "\n" not in str(e.value)
+    with pytest.raises(SpectralError, match="needs a MiniGrid env"):
+        make_minigrid("CartPole-v1", layout_seed=0)
+    with pytest.raises(SpectralError, match="layout_seed"):
+        make_minigrid("MiniGrid-FourRooms-v0", random_start=True)
+
+
+def test_exact_position_graph_spectrum_of_fixed_fourrooms():
+    env = gym.make(FIXED)
+    env.reset()
+    values, vectors, grid = exact_eigenpairs(env, k=8)
+    assert grid.n == 17 * 17 - (17 + 17 - 1 - 4) == vectors.shape[0]  # interior minus the cross walls, 4 doorways
+    assert vectors.shape == (grid.n, 8) and values.shape == (8,)
+    assert np.isclose(values[0], 1.0) and np.all(np.diff(values) <= 1e-12) and values[1] < 1 - 1e-6  # connected
+    np.testing.assert_allclose(np.abs(vectors[:, 0]), 1 / np.sqrt(grid.n), atol=1e-10)  # the constant
+    np.testing.assert_allclose(vectors.T @ vectors, np.eye(8), atol=1e-10)
+    base = env.unwrapped
+    x, y = base.agent_pos
+    assert not grid.walls[y, x] and grid.walls[0].all() and grid.walls[9].sum() == 19 - 2  # a doorway in row 9
+
+
+def test_position_observations_match_the_env_and_decode_to_the_exact_eigenvectors():
+    env = gym.make(FIXED)
+    first, _ = env.reset()
+    values, vectors, grid = exact_eigenpairs(env, k=6)
+    obs = position_observations(env, grid)
+    assert obs.shape == (grid.n, 4, first.size)
+    x, y = env.unwrapped.agent_pos
+    np.testing.assert_array_equal(obs[grid.index[y, x], env.unwrapped.agent_dir], first)  # what reset emitted
+    assert tuple(env.unwrapped.agent_pos) == (x, y)  # left unchanged
+
+    def exact_phi(batch: np.ndarray) -> np.ndarray:  # reads the agent's cell off the observation
+        cells = batch.reshape(len(batch), grid.width, grid.height, 3)[..., 0]  # MiniGrid encodes [x, y]
+        xs, ys = np.nonzero(np.isclose(cells, 1.0))[1:]
+        return vectors[grid.index[ys, xs]] * 3.0 + 0.01 * np.random.default_rng(0).normal(size=(len(batch), 1))
+
+    cos, mean = position_cosine_similarity(exact_phi, env, k=6)
+    assert mean > 0.999 and cos.shape == (6,)
+    cos, mean = position_cosine_similarity(lambda b: np.random.default_rng(1).normal(size=(len(b), 6)), env, k=6)
+    assert mean < 0.3
+
+
+def test_minigrid_recipe_family():
+    for env_id in (FIXED, "MiniGrid-DoorKey-8x8-v0", "MiniGrid-MultiRoom-N2-S4-v0"):
+        assert family(env_id) == "minigrid"
+        rec = recipe("ppo", env_id)
+        assert rec["n_envs"] == 8 and rec["algo"]["ent_coef"] == 0.01 and rec["spectral"]["operator"] == "successor:0.9"
+    assert family("CartPole-v1") == "CartPole-v1"
+
+
+QUICK = {
+    "n_envs": 4,
+    "n_steps": 128,
+    "eval_every": 1024,
+    "eval_episodes": 2,
+    "spectral": {"hidden": [32]},
+    "callback": {"train_freq": 512, "gradient_steps": 3, "learning_starts": 256, "batch_size": 128},
+    "progress": False,
+    "threads": 1,
+}
+
+
+@pytest.mark.parametrize("bonus", ["rnd", "novelty"])
+def test_train_ppo_with_a_bonus_on_minigrid(tmp_path, bonus):
+    res = train("MiniGrid-DoorKey-5x5-v0", "ppo", "raw", bonus, steps=1024, seed=0, out=tmp_path, **QUICK)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["bonus"] == bonus and saved["steps"] == 1024 and (tmp_path / "model.zip").is_file()
+    assert saved["final"]["timesteps"] == 1024 and saved["final"]["success_rate"] is not None  # is_success is read
+    assert res["config"]["algo"]["n_steps"] == 128 and res["config"]["n_envs"] == 4
