@@ -4,7 +4,8 @@
   by default for mode i = 1, the first non-constant eigenfunction (the Fiedler vector, which crosses bottlenecks).
 * ``novelty``: a count-like bonus, the mean distance from phi(s') to its ``neighbors`` nearest embeddings among
   the last ``memory`` visited states (re-embedded with the current phi at every call, so never stale).
-* ``goal``: shaping towards a goal observation g, r = -||phi(s') - phi(g)|| (Wu, Tucker, Nachum, 2019).
+* ``goal``: shaping towards a goal observation g, r = -||phi(s') - phi(g)|| (Wu, Tucker, Nachum, 2019); phi may
+  also be a fixed embedding (raw observations, exact eigenvectors) for baselines.
 
 Every bonus is ``coef * r / std(r)``, with a running std when ``normalize`` is set (the sign is kept).
 Observations are those the policy sees (after VecNormalize, if any). The ``features`` (an
@@ -14,7 +15,7 @@ until the first spectral update the bonus is 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -109,17 +110,53 @@ class NoveltyBonus(IntrinsicReward):
 
 
 class GoalBonus(IntrinsicReward):
-    """r = -||phi(s') - phi(g)|| for a goal observation g."""
+    """r = -||e(s') - e(g)|| for a goal observation g (Wu, Tucker, Nachum, 2019), or with ``potential=True`` the
+    potential-based form r = d(s) - gamma d(s'), d(x) = ||e(x) - e(g)|| (Ng, Harada, Russell, 1999), which leaves
+    the optimal policy of the task unchanged and gives each step the change in distance as its signal.
+
+    ``e`` is the learned eigenfunctions by default, or any fixed ``embedding`` (a picklable callable, e.g. the
+    observation itself or the exact eigenvectors: :mod:`agents.embeddings`), then no spectral learning is needed.
+    ``modes`` keeps the first ``modes`` coordinates (eigenvalues descending). For orthonormal modes the distance
+    only depends on the subspace they span, not on how the modes are rotated inside it.
+    """
 
     name = "goal"
 
-    def __init__(self, goal: Sequence[float] | np.ndarray, coef: float = 0.1, normalize: bool = True):
+    def __init__(
+        self,
+        goal: Sequence[float] | np.ndarray,
+        coef: float = 0.1,
+        normalize: bool = True,
+        modes: int | None = None,
+        embedding: Callable[[Tensor], Tensor] | None = None,
+        potential: bool = False,
+        gamma: float = 0.99,
+    ):
         super().__init__(coef, normalize)
         self.goal = np.asarray(goal)
+        self.potential, self.gamma = bool(potential), float(gamma)
+        self.modes = None if modes is None else int(modes)
+        self.embedding = embedding
 
-    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
-        g = self.features(torch.as_tensor(self.goal)[None].to(phi_next.device))
-        return -(phi_next - g).norm(dim=1)
+    @property
+    def ready(self) -> bool:
+        return self.embedding is not None or super().ready
+
+    def embed(self, x: Tensor) -> Tensor:
+        """``e(x)``, the first ``modes`` coordinates."""
+        e = self.embedding(x) if self.embedding is not None else self.features(x)
+        return e if self.modes is None else e[:, : self.modes]
+
+    def reward(self, obs: Tensor, next_obs: Tensor) -> Tensor:
+        if not self.ready:
+            return torch.zeros(len(obs))
+        device = self.features.inv_norm.device if self.embedding is None else torch.device("cpu")
+        g = self.embed(torch.as_tensor(self.goal)[None].to(device))
+        d_next = (self.embed(next_obs.to(device)) - g).norm(dim=1)
+        if not self.potential:
+            return -d_next.float().cpu()
+        d = (self.embed(obs.to(device)) - g).norm(dim=1)
+        return (d - self.gamma * d_next).float().cpu()
 
 
 BONUSES: dict[str, type[IntrinsicReward]] = {cls.name: cls for cls in (EigenpurposeBonus, NoveltyBonus, GoalBonus)}

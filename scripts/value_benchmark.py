@@ -1,0 +1,186 @@
+"""Value learning on k features: least-squares fit of the exact V* of a goal gridworld, relative error vs k.
+
+    python scripts/gridworld_benchmark.py --out results/gridworld_k50 --dim 50 --artifacts ...   # the fits (once)
+    python scripts/value_benchmark.py --fits results/gridworld_k50 --out results/value
+
+V* is computed by value iteration on the goal task of ``rlspectral/<Layout>-Goal-v0`` (goal = bottom-right free
+cell, reward 1 on arrival, episode ends there, gamma = 0.99); the goal cell itself (terminal) is left out.
+For each k, V* is fitted by least squares (with an intercept) on the cells, using
+
+* ``learned <method>``: the first k eigenfunctions, as learned (eigenvalues descending), of every k = 50 fit in
+  ``--fits`` (one per seed), and the same after Rayleigh-Ritz (``RR``);
+* ``exact``: the top-k eigenvectors of P;
+* ``xy poly``: the first k monomials x^a y^b by total degree (1, x, y, x^2, xy, y^2, ...);
+* ``random Fourier``: sqrt(2) cos(W xy + b), W ~ N(0, sigma^2 I), b ~ U[0, 2 pi), five draws.
+
+The relative error is ||V_hat - V*|| / ||V* - mean(V*)|| over the cells (1.0 = no better than a constant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from envs.gridworld import load_grid  # noqa: E402
+from envs.spectra import transition_eigenpairs  # noqa: E402
+
+LAYOUTS = ["GridRoom-4", "GridMaze-19", "GridRoom-16"]
+DIMS = [4, 8, 11, 16, 24, 32, 50]
+GAMMA = 0.99
+
+
+def optimal_values(layout: str, gamma: float = GAMMA) -> tuple[np.ndarray, int]:
+    """V* over all free cells by value iteration (V = 0 at the terminal goal) and the goal cell's index."""
+    grid = load_grid(layout)
+    goal = grid.n - 1  # the last free cell in row-major order, as in agents.environments.goal_gridworld
+    nxt = grid.next_state  # [n, 4]
+    reward = (nxt == goal).astype(np.float64)
+    v = np.zeros(grid.n)
+    for _ in range(100_000):
+        cont = np.where(nxt == goal, 0.0, v[nxt])
+        new = (reward + gamma * cont).max(1)
+        new[goal] = 0.0
+        if np.abs(new - v).max() < 1e-12:
+            break
+        v = new
+    return new, goal
+
+
+def polynomial_features(xy: np.ndarray, k: int) -> np.ndarray:
+    cols, degree = [], 0
+    while len(cols) < k:
+        cols += [xy[:, 0] ** (degree - j) * xy[:, 1] ** j for j in range(degree + 1)]
+        degree += 1
+    return np.stack(cols[:k], 1)
+
+
+def random_fourier(xy: np.ndarray, k: int, sigma: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    w = rng.normal(0.0, sigma, (2, k))
+    b = rng.uniform(0, 2 * np.pi, k)
+    return np.sqrt(2) * np.cos(xy @ w + b)
+
+
+def relative_error(features: np.ndarray, v: np.ndarray) -> float:
+    a = np.concatenate([np.ones((len(v), 1)), features], 1)
+    coef, *_ = np.linalg.lstsq(a, v, rcond=None)
+    return float(np.linalg.norm(a @ coef - v) / np.linalg.norm(v - v.mean()))
+
+
+def learned_features(fits: Path, layout: str, method: str, dim: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(seed, as learned, after Rayleigh-Ritz) eigenfunctions on all cells of every ``dim``-mode fit found."""
+    import torch
+
+    from rlspectral.learner import SpectralLearner
+
+    X = torch.from_numpy(load_grid(layout).observations("xy"))
+    out = []
+    for path in sorted(fits.glob(f"{layout}__{method}__k{dim}__s*/model.pt")):
+        learner = SpectralLearner.load(path)
+        _, raw = learner.eigenfunctions(X)
+        _, rr = learner.eigenfunctions(X, solve=True)
+        out.append((int(path.parent.name.rsplit("__s", 1)[1]), raw.numpy(), rr.numpy()))
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--fits", default="results/gridworld_k50", help="directory of k = 50 fits with model.pt")
+    p.add_argument("--out", default="results/value")
+    p.add_argument("--layouts", nargs="*", default=LAYOUTS)
+    p.add_argument("--methods", nargs="*", default=["nested-lora", "allo"])
+    p.add_argument("--dims", nargs="*", type=int, default=DIMS)
+    p.add_argument("--fit-dim", type=int, default=50)
+    p.add_argument("--sigma", type=float, default=3.0, help="random Fourier frequency scale (xy in [-1, 1])")
+    args = p.parse_args()
+    t0 = time.time()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    for layout in args.layouts:
+        grid = load_grid(layout)
+        v, goal = optimal_values(layout)
+        keep = np.arange(grid.n) != goal
+        xy = grid.observations("xy")[keep].astype(np.float64)
+        _, vecs = transition_eigenpairs(grid, max(args.dims))
+        learned = {m: learned_features(Path(args.fits), layout, m, args.fit_dim) for m in args.methods}
+        for k in args.dims:
+            sets: dict[str, list[np.ndarray]] = {
+                "exact": [vecs[keep, :k]],
+                "xy poly": [polynomial_features(xy, k)],
+                "random Fourier": [random_fourier(xy, k, args.sigma, s) for s in range(5)],
+            }
+            for m, fits in learned.items():
+                if k <= args.fit_dim and fits:
+                    sets[f"learned {m}"] = [raw[keep, :k] for _, raw, _ in fits]
+                    sets[f"learned {m} (RR)"] = [rr[keep, :k] for _, _, rr in fits]
+            for name, feats in sets.items():
+                errs = [relative_error(f, v[keep]) for f in feats]
+                rows.append({"layout": layout, "features": name, "k": k, "n": len(errs),
+                             "rel_error_mean": float(np.mean(errs)), "rel_error_std": float(np.std(errs))})  # fmt: skip
+    with open(out / "value_fit.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    (out / "value_fit.json").write_text(json.dumps(rows, indent=1))
+    _table(rows, out, args.layouts, args.dims)
+    _plot(rows, out, args.layouts)
+    print((out / "value_fit.md").read_text())
+    print(f"wrote {out} in {time.time() - t0:.0f}s")
+
+
+def _table(rows: list[dict], out: Path, layouts: list[str], dims: list[int]) -> None:
+    lines = []
+    for layout in layouts:
+        names = list(dict.fromkeys(r["features"] for r in rows if r["layout"] == layout))
+        header = "| features | " + " | ".join(f"k={k}" for k in dims) + " |"
+        title = f"**{layout}** (relative error of the least-squares V*, mean ± std over seeds/draws)"
+        lines += [title, "", header, "|---" * (len(dims) + 1) + "|"]
+        for name in names:
+            cells = []
+            for k in dims:
+                r = next((r for r in rows if r["layout"] == layout and r["features"] == name and r["k"] == k), None)
+                cells.append("–" if r is None else f"{r['rel_error_mean']:.3f} ± {r['rel_error_std']:.3f}")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    (out / "value_fit.md").write_text("\n".join(lines))
+
+
+def _plot(rows: list[dict], out: Path, layouts: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(layouts), figsize=(4.2 * len(layouts), 3.6), squeeze=False)
+    for ax, layout in zip(axes[0], layouts):
+        names = list(dict.fromkeys(r["features"] for r in rows if r["layout"] == layout))
+        for name in names:
+            rs = sorted((r for r in rows if r["layout"] == layout and r["features"] == name), key=lambda r: r["k"])
+            k = np.array([r["k"] for r in rs])
+            m = np.array([r["rel_error_mean"] for r in rs])
+            s = np.array([r["rel_error_std"] for r in rs])
+            style = "--" if "RR" in name else "-"
+            ax.plot(k, m, style, marker="o", ms=3, label=name)
+            ax.fill_between(k, np.maximum(m - s, 1e-4), m + s, alpha=0.15)
+        ax.set_yscale("log")
+        ax.set_xlabel("k (features)")
+        ax.set_title(f"{layout}: least-squares V*")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("relative error")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "value_fit.png", dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
