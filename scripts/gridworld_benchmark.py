@@ -144,6 +144,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--dim", type=int, default=11)
+    p.add_argument("--operator", default=None, help="override the fit's operator, e.g. successor:0.95 (ablations)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads-per-worker", type=int, default=1)
     p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
@@ -164,6 +165,7 @@ def main() -> None:
                 "steps": args.steps,
                 "seed": seed,
                 "eval_every": 100,
+                **({"operator": args.operator} if args.operator else {}),
             },
         }
         for seed in range(args.seeds)
