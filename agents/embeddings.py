@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from envs.gridworld import load_grid
 from envs.spectra import transition_eigenpairs
+from rlspectral.errors import SpectralError
 
 
 class ObservationEmbedding(nn.Module):
@@ -56,9 +57,13 @@ def learned_embedding(layout: str, obs: str, checkpoint: str) -> CellTableEmbedd
 
     grid = load_grid(layout)
     learner = SpectralLearner.load(checkpoint)
-    trained_on = next(
-        o for o in ("xy", "onehot", "pixels") if grid.observations(o).shape[1:] == learner.config.obs_shape
-    )
+    shape = tuple(learner.config.obs_shape)
+    trained_on = next((o for o in ("xy", "onehot", "pixels") if grid.observations(o).shape[1:] == shape), None)
+    if trained_on is None:
+        raise SpectralError(
+            f"{checkpoint}: trained on observations of shape {shape}, which no observation type of {layout} has "
+            "(xy, onehot, pixels): use a checkpoint fitted on this layout"
+        )
     _, phi = learner.eigenfunctions(torch.from_numpy(grid.observations(trained_on)).float())
     return cell_embedding(layout, obs, phi.numpy())
 

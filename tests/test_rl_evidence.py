@@ -98,3 +98,17 @@ def test_learned_embedding_evaluates_a_checkpoint_on_each_cell(tmp_path):
     _, phi = learner.eigenfunctions(torch.from_numpy(grid.observations("xy")))
     emb = learned_embedding("GridMaze-9", "onehot", str(path))  # a checkpoint on xy, looked up from one-hot cells
     np.testing.assert_allclose(emb(torch.eye(grid.n)).numpy(), phi.numpy(), atol=1e-6)
+
+
+def test_learned_embedding_rejects_a_checkpoint_from_another_layout(tmp_path):
+    import pytest
+
+    from agents.embeddings import learned_embedding
+    from rlspectral.errors import SpectralError
+    from rlspectral.learner import LearnerConfig, SpectralLearner
+
+    path = SpectralLearner(LearnerConfig(obs_shape=(7,), k=2, hidden=(8,))).save(tmp_path / "m.pt")
+    with pytest.raises(SpectralError, match="no observation type of GridMaze-9"):
+        learned_embedding("GridMaze-9", "onehot", str(path))
+    assert not GoalBonus(np.zeros(2), embedding=ObservationEmbedding()).needs_features
+    assert GoalBonus(np.zeros(2)).needs_features

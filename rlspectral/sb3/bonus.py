@@ -30,6 +30,7 @@ class IntrinsicReward:
     """Base: coefficient, running-std normalization, and the features hook; subclasses define :meth:`raw`."""
 
     name = "intrinsic"
+    needs_features = True  # False: the bonus runs without learned eigenfunctions (the callback may skip learning)
 
     def __init__(self, coef: float = 0.1, normalize: bool = True):
         self.coef, self.normalize = float(coef), bool(normalize)
@@ -139,8 +140,12 @@ class GoalBonus(IntrinsicReward):
         self.embedding = embedding
 
     @property
+    def needs_features(self) -> bool:  # type: ignore[override]
+        return self.embedding is None
+
+    @property
     def ready(self) -> bool:
-        return self.embedding is not None or super().ready
+        return not self.needs_features or super().ready
 
     def embed(self, x: Tensor) -> Tensor:
         """``e(x)``, the first ``modes`` coordinates."""

@@ -99,7 +99,7 @@ class SpectralCallback(BaseCallback):
         if spec is not None:
             return SpectralLearner(learner_config_for(self.model.observation_space, spec), device=device)
         if not self.extractors:
-            if self.bonus is not None and not getattr(self.bonus, "needs_features", True):
+            if self.bonus is not None and not self.bonus.needs_features:
                 return None  # e.g. RND: the bonus alone
             raise ValueError(
                 "SpectralCallback needs a learner (config dict, LearnerConfig or checkpoint path): "
