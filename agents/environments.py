@@ -1,7 +1,10 @@
 """Environments for the recipes: any gymnasium id, the gridworlds ``rlspectral/<Layout>-v0`` (``import envs``)
 and their goal-reaching variants ``rlspectral/<Layout>-Goal-v0`` registered here, and MiniGrid: ``MiniGrid-*`` /
 ``BabyAI-*`` ids get the flat full-grid observation of :mod:`agents.minigrid`, which also registers the
-``rlspectral/MiniGrid-*`` fixed-layout ids (imported on first use: minigrid pulls in pygame).
+``rlspectral/MiniGrid-*`` fixed-layout ids (imported on first use: minigrid pulls in pygame). Gymnasium-Robotics
+ids (``PointMaze_*``, the ``robotics`` extra) are registered on first use, and any env whose observations are
+goal dicts gets the one ``Box`` of :class:`envs.goal_obs.GoalObservation` (eigenfunctions then read the
+``achieved_goal`` entries: :func:`spectral_inputs`).
 
 The goal variant puts the goal on the last free cell in row-major order (bottom-right), gives reward 1 and ends
 the episode there (``info["is_success"]``), and allows 100 steps per episode.
@@ -18,7 +21,9 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 import envs  # noqa: F401 - registers rlspectral/<Layout>-v0
 from agents.recipes import is_minigrid
+from envs.goal_obs import wrap_goal_dict
 from envs.gridworld import GridWorldEnv, builtin_layouts, load_grid
+from envs.pointmaze import needs_robotics, require_robotics
 from rlspectral.errors import SpectralError
 
 
@@ -45,9 +50,12 @@ def is_gridworld(env_id: str) -> bool:
 
 
 def check_env_id(env_id: str) -> None:
-    """Raise a one-line :class:`SpectralError` for an id gymnasium does not know."""
+    """Raise a one-line :class:`SpectralError` for an id gymnasium does not know (or whose optional extra is
+    missing)."""
     if is_minigrid(env_id):
         import agents.minigrid  # noqa: F401 - registers MiniGrid-* and rlspectral/MiniGrid-*
+    if needs_robotics(env_id):
+        require_robotics()  # registers PointMaze_* & co., or says how to install the robotics extra
     try:
         gym.spec(env_id)
     except gym.error.Error as e:
@@ -61,7 +69,7 @@ def make_env(
     """A monitored ``VecEnv`` of ``n_envs`` copies, wrapped in ``VecNormalize`` when ``normalize`` is set (a dict
     gives its kwargs); an evaluation env (``training=False``) freezes the statistics and reports raw rewards."""
     check_env_id(env_id)
-    wrapper = None
+    wrapper = wrap_goal_dict  # Dict(observation, achieved_goal, desired_goal) -> one Box (envs.goal_obs)
     if is_minigrid(env_id) and not env_id.startswith("rlspectral/"):  # rlspectral/MiniGrid-* come wrapped
         from agents.minigrid import wrap_minigrid as wrapper
     try:
@@ -82,3 +90,9 @@ def goal_observation(env: VecEnv) -> np.ndarray:
     if goal is None:
         raise SpectralError("the goal bonus needs a goal-reaching env, e.g. rlspectral/GridRoom-4-Goal-v0")
     return np.asarray(env.env_method("observe", goal, indices=[0])[0])
+
+
+def spectral_inputs(env: VecEnv) -> tuple[int, ...]:
+    """The observation entries the eigenfunctions should read (``GoalObservation.spectral_inputs``), or ``()``
+    for all of them."""
+    return tuple(env.get_attr("spectral_inputs", indices=[0])[0]) if env.has_attr("spectral_inputs") else ()

@@ -83,7 +83,7 @@ def train(
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from agents.environments import goal_observation, make_env
+    from agents.environments import goal_observation, make_env, spectral_inputs
     from agents.evaluation import PeriodicEvaluation
     from agents.progress import ProgressBar
     from agents.report import plot_learning_curve, write_results
@@ -121,7 +121,9 @@ def train(
     cls = algorithms()[algo]
     algo_kwargs = dict(rec["algo"])
     policy_kwargs = dict(algo_kwargs.pop("policy_kwargs", {}))
-    learner_spec: Any = checkpoint or learner_config_for(env.observation_space, rec["spectral"]).to_dict()
+    inputs = spectral_inputs(env)  # goal-dict envs: the eigenfunctions read achieved_goal (envs.goal_obs)
+    spectral_spec = {**({"inputs": list(inputs)} if inputs else {}), **rec["spectral"]}
+    learner_spec: Any = checkpoint or learner_config_for(env.observation_space, spectral_spec).to_dict()
     if features != "raw":
         policy_kwargs = spectral_policy_kwargs(
             checkpoint=checkpoint,
@@ -155,8 +157,11 @@ def train(
     # A pretrained checkpoint stays fixed (the callback then only serves the bonus); otherwise learn online.
     if spectral and (checkpoint is None or intrinsic is not None):
         schedule = {**rec["callback"], **({"train_freq": 0} if checkpoint else {})}
+        # No online learner when the policy's extractor brings its own, or the bonus needs no eigenfunctions
+        # (RND, a goal bonus on a fixed embedding): the callback then only serves the bonus.
+        own_learner = features == "raw" and (intrinsic is None or intrinsic.needs_features)
         spectral_cb = SpectralCallback(
-            learner=None if features != "raw" else learner_spec, bonus=intrinsic, seed=seed, **schedule
+            learner=learner_spec if own_learner else None, bonus=intrinsic, seed=seed, **schedule
         )
         callbacks.append(spectral_cb)
     evaluation = PeriodicEvaluation(eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar)

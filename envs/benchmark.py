@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import torch
 from envs.gridworld import load_grid
 from envs.replay import random_walk_buffer
 from envs.spectra import transition_eigenpairs
-from rlspectral.buffer import PairSampler
+from rlspectral.buffer import EpisodicBuffer, PairSampler
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity
 
@@ -62,7 +63,6 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
     """Run one fit; with ``out`` write metrics.json, eigenfunctions.png, TensorBoard logs and model.pt."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    out = Path(out) if out is not None else None
     grid = load_grid(cfg.layout)
     k = min(cfg.k, grid.n)
     vals, vecs = transition_eigenpairs(grid, k)
@@ -82,9 +82,37 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
         seed=cfg.seed,
         objective_kwargs={**({"shift": cfg.shift} if cfg.method.startswith("nested") else {}), **cfg.objective_kwargs},
     )
-    learner = SpectralLearner(lcfg, log_dir=(out / "tb") if out is not None else None)
-    sampler = PairSampler(buffer, learner.operator, seed=cfg.seed + 1)
+    info = {"layout": cfg.layout, "method": cfg.method, "k": k, "n_states": grid.n}
+    config = {**asdict(cfg), "hidden": list(cfg.hidden)}
     X = torch.from_numpy(grid.observations(cfg.obs))
+    return fit_and_score(
+        lcfg, buffer, X, vals, vecs, grid.to_image, info, config, cfg.batch_size, cfg.eval_every, out, progress
+    )
+
+
+def fit_and_score(
+    lcfg: LearnerConfig,
+    buffer: EpisodicBuffer,
+    X: torch.Tensor,
+    vals: np.ndarray,
+    vecs: np.ndarray,
+    to_image: Callable[[np.ndarray], np.ndarray],
+    info: dict[str, Any],
+    config: dict[str, Any],
+    batch_size: int,
+    eval_every: int,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Fit ``lcfg.total_steps`` updates on pairs from ``buffer`` and score the eigenfunctions at the points ``X``
+    against the reference ``vecs`` (eigenvalues ``vals``): per-mode cosine similarity as learned and after
+    Rayleigh-Ritz, over training (every ``eval_every`` steps, training time only) and at the end. ``info`` and
+    ``config`` go into the metrics; with ``out`` also metrics.json, eigenfunctions.png (``to_image`` lays a
+    vector over ``X`` out as a picture), TensorBoard logs and model.pt."""
+    out = Path(out) if out is not None else None
+    k = lcfg.k
+    learner = SpectralLearner(lcfg, log_dir=(out / "tb") if out is not None else None)
+    sampler = PairSampler(buffer, learner.operator, seed=lcfg.seed + 1)
     train_time = 0.0
     last = time.perf_counter()
     curve: list[dict[str, float]] = []
@@ -104,12 +132,12 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
         last = time.perf_counter()
         return {"cosine_similarity": row["mean_cosine_similarity"]}
 
-    learner.fit(sampler, cfg.steps, cfg.batch_size, progress=progress, callback=evaluate, callback_every=cfg.eval_every)
+    learner.fit(sampler, lcfg.total_steps, batch_size, progress=progress, callback=evaluate, callback_every=eval_every)
     train_time += time.perf_counter() - last
     raw = _cos(learner, X, vecs, vals, solve=False)
     raw_values = learner.transition_eigenvalues()[np.argsort(-learner.eigenvalues, kind="stable")]
     t0 = time.perf_counter()
-    learner.refresh_moments(sampler, batches=50, batch_size=cfg.batch_size)
+    learner.refresh_moments(sampler, batches=50, batch_size=batch_size)
     rr_values, _ = learner.eigenfunctions(X, solve=True)
     rr = _cos(learner, X, vecs, vals, solve=True)
     rr_time = time.perf_counter() - t0
@@ -118,10 +146,7 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
         return next((r["train_time_s"] for r in curve if r[key] >= threshold), None)
 
     metrics: dict[str, Any] = {
-        "layout": cfg.layout,
-        "method": cfg.method,
-        "k": k,
-        "n_states": grid.n,
+        **info,
         "cosine_similarity": raw.tolist(),
         "mean_cosine_similarity": float(raw.mean()),
         "rr_cosine_similarity": rr.tolist(),
@@ -138,7 +163,7 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
         "rr_time_to_0.95_s": time_to(0.95, "rr_mean_cosine_similarity"),
         "rr_time_to_0.99_s": time_to(0.99, "rr_mean_cosine_similarity"),
         "curve": curve,
-        "config": {**asdict(cfg), "hidden": list(cfg.hidden)},
+        "config": config,
         "torch_threads": torch.get_num_threads(),
     }
     if out is not None:
@@ -148,9 +173,9 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
         _, phi_raw = learner.eigenfunctions(X)
         learned = _aligned(phi.cpu().numpy(), vecs)
         rows = {
-            "exact": [grid.to_image(vecs[:, i]) for i in range(k)],
-            "learned": [grid.to_image(learned[:, i]) for i in range(k)],
-            "learned (raw)": [grid.to_image(_aligned(phi_raw.cpu().numpy(), vecs)[:, i]) for i in range(k)],
+            "exact": [to_image(vecs[:, i]) for i in range(k)],
+            "learned": [to_image(learned[:, i]) for i in range(k)],
+            "learned (raw)": [to_image(_aligned(phi_raw.cpu().numpy(), vecs)[:, i]) for i in range(k)],
         }
         from rlspectral.plots import eigenfunction_figure, save_eigenfunctions
 

@@ -37,6 +37,7 @@ class LearnerConfig:
     fourier_features: int = 0
     fourier_scale: float = 1.0
     constant_mode: bool = False
+    inputs: tuple[int, ...] = ()  # vector observations: the entries the eigenfunctions depend on (empty: all)
     lr: float = 1e-3
     schedule: str = "constant"  # constant | cosine (to 5% of lr over total_steps)
     total_steps: int = 0
@@ -56,6 +57,7 @@ class LearnerConfig:
             fourier_features=self.fourier_features,
             fourier_scale=self.fourier_scale,
             constant_mode=self.constant_mode,
+            inputs=tuple(self.inputs),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,8 +67,9 @@ class LearnerConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnerConfig:
         d = dict(d)
-        for key in ("obs_shape", "hidden"):
-            d[key] = tuple(d[key])
+        for key in ("obs_shape", "hidden", "inputs"):
+            if key in d:
+                d[key] = tuple(d[key])
         return cls(**d)
 
 

@@ -26,6 +26,7 @@ class NetworkConfig:
     fourier_scale: float = 1.0  # std of the random frequencies
     constant_mode: bool = False
     cnn_channels: tuple[int, ...] = field(default=(32, 64))
+    inputs: tuple[int, ...] = ()  # vector observations: the entries the network reads (empty: all)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -34,7 +35,7 @@ class NetworkConfig:
     @classmethod
     def from_dict(cls, d: dict) -> NetworkConfig:
         d = dict(d)
-        for key in ("obs_shape", "hidden", "cnn_channels"):
+        for key in ("obs_shape", "hidden", "cnn_channels", "inputs"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
@@ -63,13 +64,29 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
 
 
 class MLP(nn.Module):
-    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int], fourier_features: int, fourier_scale: float):
+    """MLP on the flattened observation, or on its entries ``inputs`` only (e.g. a position inside a state)."""
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        hidden: Sequence[int],
+        fourier_features: int,
+        fourier_scale: float,
+        inputs: Sequence[int] = (),
+    ):
         super().__init__()
+        if inputs and not all(0 <= i < in_dim for i in inputs):
+            raise ValueError(f"inputs {tuple(inputs)} index outside the {in_dim} observation entries")
+        self.register_buffer("inputs", torch.as_tensor(list(inputs), dtype=torch.long), persistent=False)
+        in_dim = len(inputs) or in_dim
         self.fourier = FourierFeatures(in_dim, fourier_features, fourier_scale) if fourier_features else None
         self.body = mlp(self.fourier.out_dim if self.fourier else in_dim, hidden, out_dim)
 
     def forward(self, x: Tensor) -> Tensor:
         x = x.flatten(1).float()
+        if self.inputs.numel():
+            x = x.index_select(1, self.inputs)
         return self.body(self.fourier(x) if self.fourier is not None else x)
 
 
@@ -104,9 +121,14 @@ class EigenNetwork(nn.Module):
             raise ValueError(f"k = {config.k} leaves no learned mode")
         shape = tuple(config.obs_shape)
         if len(shape) == 3:
+            if config.inputs:
+                raise ValueError("inputs selects entries of vector observations; images are read whole")
             self.body: nn.Module = SmallCNN(shape, n_learned, config.hidden, config.cnn_channels)
         elif len(shape) in (1, 2):
-            self.body = MLP(math.prod(shape), n_learned, config.hidden, config.fourier_features, config.fourier_scale)
+            self.body = MLP(
+                math.prod(shape), n_learned, config.hidden, config.fourier_features, config.fourier_scale,
+                config.inputs,
+            )  # fmt: skip
         else:
             raise ValueError(
                 f"observation shape {shape} is neither a vector (d,) nor an image (C, H, W); flatten or reshape it"
