@@ -12,7 +12,8 @@ A recipe has these keys (``train(**overrides)`` replaces them one by one; dict v
 * ``eval_every``, ``eval_episodes``.
 
 Gridworlds (``rlspectral/Grid...``) are one family, MiniGrid (``MiniGrid-*``, ``BabyAI-*``, ``rlspectral/MiniGrid-*``)
-another; other environments are looked up by their id; a pair with no entry runs on the algorithm's SB3 defaults.
+another, PointMaze (``PointMaze_*``) a third; other environments are looked up by their id; a pair with no entry
+runs on the algorithm's SB3 defaults.
 """
 
 from __future__ import annotations
@@ -100,6 +101,35 @@ MINIGRID: dict[str, Any] = {
 # the normalized RND reward averages ~1.3 std, novelty ~0.7). Eigenpurpose is a difference phi(s') - phi(s) that
 # telescopes over an episode, so it tolerates a larger coefficient (not measured).
 MINIGRID_BONUS_COEF: dict[str, float] = {"novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01}
+
+# Continuous control, SAC / TD3 with SB3's default hyperparameters (the baseline the issue names), plus the
+# spectral side: eigenfunctions of the state rescaled to [-1, 1] by the Box bounds (MountainCar's position and
+# velocity differ 20x in range), one round of 50 updates per 1000 env steps. MountainCar: reward -0.1 a^2 per step
+# and +100 at the flag; a normalized bonus of coef 0.1 (~0.1-0.2 per step) is worth ~10-20 over SAC's horizon
+# (gamma 0.99), below the flag's 100, so reaching it stays the better return.
+CONTINUOUS: dict[str, Any] = {
+    "spectral": {"k": 8, "hidden": [256, 256], "operator": "successor:0.9", "lr": 1e-3, "scale_inputs": True},
+    "callback": {"train_freq": 1000, "gradient_steps": 50, "learning_starts": 1000, "batch_size": 1024},
+    "bonus_kwargs": {"coef": 0.1},
+    "eval_every": 5000,
+    "eval_episodes": 5,
+}
+MOUNTAINCAR: dict[str, Any] = {**CONTINUOUS, "steps": 50_000}
+# The RL Zoo's tuned SAC for MountainCarContinuous-v0 (hyperparams/sac.yml: gSDE, gamma 0.9999, 64x64), for the
+# side-by-side baseline; use as ``train(..., **ZOO_SAC_MOUNTAINCAR)``.
+ZOO_SAC_MOUNTAINCAR: dict[str, Any] = {
+    "learning_rate": 3e-4, "buffer_size": 50_000, "batch_size": 512, "ent_coef": 0.1, "train_freq": 32,
+    "gradient_steps": 32, "gamma": 0.9999, "tau": 0.01, "learning_starts": 0, "use_sde": True,
+    "policy_kwargs": {"log_std_init": -3.67, "net_arch": [64, 64]},
+}  # fmt: skip
+# PointMaze: the episode ends at the goal (continuing_task=False), so success = reaching it; eigenfunctions of the
+# ball's (x, y) (envs.goal_obs), which has no finite bounds: raw world coordinates (|x|, |y| <= 3).
+POINTMAZE: dict[str, Any] = {
+    **CONTINUOUS,
+    "steps": 100_000,
+    "env_kwargs": {"continuing_task": False},
+    "spectral": {**CONTINUOUS["spectral"], "scale_inputs": False},
+}
 
 RECIPES: dict[tuple[str, str], dict[str, Any]] = {
     ("ppo", "gridworld"): {
@@ -191,8 +221,17 @@ RECIPES: dict[tuple[str, str], dict[str, Any]] = {
         },
     },
     ("ppo", "minigrid"): MINIGRID,
-    ("sac", "Pendulum-v1"): {"steps": 20_000, "algo": {**PENDULUM_OFF_POLICY, "policy_kwargs": {"net_arch": [64, 64]}}},
+    ("sac", "Pendulum-v1"): {
+        **CONTINUOUS,
+        "steps": 20_000,
+        "algo": {**PENDULUM_OFF_POLICY, "policy_kwargs": {"net_arch": [64, 64]}},
+    },
+    ("sac", "MountainCarContinuous-v0"): MOUNTAINCAR,
+    ("td3", "MountainCarContinuous-v0"): {**MOUNTAINCAR, "action_noise": 0.1},
+    ("sac", "pointmaze"): POINTMAZE,
+    ("td3", "pointmaze"): {**POINTMAZE, "action_noise": 0.1},
     ("td3", "Pendulum-v1"): {
+        **CONTINUOUS,
         "steps": 20_000,
         "algo": {**PENDULUM_OFF_POLICY, "policy_kwargs": {"net_arch": [400, 300]}},
         "action_noise": 0.1,
@@ -210,6 +249,8 @@ def family(env_id: str) -> str:
     the id itself."""
     if env_id.startswith("rlspectral/Grid"):
         return "gridworld"
+    if env_id.startswith("PointMaze_"):
+        return "pointmaze"
     return "minigrid" if is_minigrid(env_id) else env_id
 
 

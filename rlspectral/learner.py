@@ -38,6 +38,8 @@ class LearnerConfig:
     fourier_scale: float = 1.0
     constant_mode: bool = False
     inputs: tuple[int, ...] = ()  # vector observations: the entries the eigenfunctions depend on (empty: all)
+    input_low: tuple[float, ...] = ()  # with input_high: rescale the read entries from [low, high] to [-1, 1]
+    input_high: tuple[float, ...] = ()
     lr: float = 1e-3
     schedule: str = "constant"  # constant | cosine (to 5% of lr over total_steps)
     total_steps: int = 0
@@ -58,6 +60,8 @@ class LearnerConfig:
             fourier_scale=self.fourier_scale,
             constant_mode=self.constant_mode,
             inputs=tuple(self.inputs),
+            input_low=tuple(self.input_low),
+            input_high=tuple(self.input_high),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,7 +71,7 @@ class LearnerConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnerConfig:
         d = dict(d)
-        for key in ("obs_shape", "hidden", "inputs"):
+        for key in ("obs_shape", "hidden", "inputs", "input_low", "input_high"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)

@@ -27,6 +27,8 @@ class NetworkConfig:
     constant_mode: bool = False
     cnn_channels: tuple[int, ...] = field(default=(32, 64))
     inputs: tuple[int, ...] = ()  # vector observations: the entries the network reads (empty: all)
+    input_low: tuple[float, ...] = ()  # with input_high: the read entries are mapped from [low, high] to [-1, 1]
+    input_high: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -35,7 +37,7 @@ class NetworkConfig:
     @classmethod
     def from_dict(cls, d: dict) -> NetworkConfig:
         d = dict(d)
-        for key in ("obs_shape", "hidden", "cnn_channels", "inputs"):
+        for key in ("obs_shape", "hidden", "cnn_channels", "inputs", "input_low", "input_high"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
@@ -64,7 +66,8 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
 
 
 class MLP(nn.Module):
-    """MLP on the flattened observation, or on its entries ``inputs`` only (e.g. a position inside a state)."""
+    """MLP on the flattened observation, or on its entries ``inputs`` only (e.g. a position inside a state),
+    optionally rescaled from ``[low, high]`` to ``[-1, 1]`` (state variables of very different ranges)."""
 
     def __init__(
         self,
@@ -74,12 +77,19 @@ class MLP(nn.Module):
         fourier_features: int,
         fourier_scale: float,
         inputs: Sequence[int] = (),
+        low: Sequence[float] = (),
+        high: Sequence[float] = (),
     ):
         super().__init__()
         if inputs and not all(0 <= i < in_dim for i in inputs):
             raise ValueError(f"inputs {tuple(inputs)} index outside the {in_dim} observation entries")
         self.register_buffer("inputs", torch.as_tensor(list(inputs), dtype=torch.long), persistent=False)
         in_dim = len(inputs) or in_dim
+        if (low or high) and not (len(low) == len(high) == in_dim and all(h > lo for lo, h in zip(low, high))):
+            raise ValueError(f"input_low/input_high need {in_dim} finite pairs with high > low, got {low}, {high}")
+        lo, hi = torch.as_tensor(list(low), dtype=torch.float32), torch.as_tensor(list(high), dtype=torch.float32)
+        self.register_buffer("center", (hi + lo) / 2 if len(low) else torch.zeros(0), persistent=False)
+        self.register_buffer("half_range", (hi - lo) / 2 if len(low) else torch.zeros(0), persistent=False)
         self.fourier = FourierFeatures(in_dim, fourier_features, fourier_scale) if fourier_features else None
         self.body = mlp(self.fourier.out_dim if self.fourier else in_dim, hidden, out_dim)
 
@@ -87,6 +97,8 @@ class MLP(nn.Module):
         x = x.flatten(1).float()
         if self.inputs.numel():
             x = x.index_select(1, self.inputs)
+        if self.center.numel():
+            x = (x - self.center) / self.half_range
         return self.body(self.fourier(x) if self.fourier is not None else x)
 
 
@@ -121,13 +133,13 @@ class EigenNetwork(nn.Module):
             raise ValueError(f"k = {config.k} leaves no learned mode")
         shape = tuple(config.obs_shape)
         if len(shape) == 3:
-            if config.inputs:
-                raise ValueError("inputs selects entries of vector observations; images are read whole")
+            if config.inputs or config.input_low:
+                raise ValueError("inputs / input_low / input_high apply to vector observations; images are read whole")
             self.body: nn.Module = SmallCNN(shape, n_learned, config.hidden, config.cnn_channels)
         elif len(shape) in (1, 2):
             self.body = MLP(
                 math.prod(shape), n_learned, config.hidden, config.fourier_features, config.fourier_scale,
-                config.inputs,
+                config.inputs, config.input_low, config.input_high,
             )  # fmt: skip
         else:
             raise ValueError(

@@ -141,3 +141,18 @@ def test_pointmaze_observations_through_make_env():
     assert spectral_inputs(env) == (4, 5)
     obs = env.reset()
     np.testing.assert_allclose(obs[0, 4:6], obs[0, 0:2])  # achieved_goal = the ball's (x, y)
+
+
+def test_scale_inputs_maps_the_box_bounds_to_unit_range():
+    """MountainCar: position in [-1.2, 0.6], velocity in [-0.07, 0.07]; both reach the network in [-1, 1]."""
+    from rlspectral.sb3.extractor import learner_config_for
+
+    space = gym.make("MountainCarContinuous-v0").observation_space
+    cfg = learner_config_for(space, {"k": 3, "hidden": [8], "scale_inputs": True})
+    np.testing.assert_allclose(cfg.input_low, [-1.2, -0.07], rtol=1e-6)
+    np.testing.assert_allclose(cfg.input_high, [0.6, 0.07], rtol=1e-6)
+    body = SpectralLearner(cfg).f.body
+    corners = torch.tensor([[-1.2, -0.07], [0.6, 0.07]])
+    torch.testing.assert_close((corners - body.center) / body.half_range, torch.tensor([[-1.0, -1.0], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match="finite observation bounds"):
+        learner_config_for(gym.spaces.Box(-np.inf, np.inf, (2,)), {"k": 2, "scale_inputs": True})

@@ -14,10 +14,12 @@ or ``finetune`` (the RL optimizer trains them too; the callback then only initia
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import Tensor
@@ -31,7 +33,8 @@ MODES = ("frozen", "finetune")
 
 
 def learner_config_for(space: gym.Space, learner: dict[str, Any] | LearnerConfig | None) -> LearnerConfig:
-    """A full :class:`LearnerConfig` from a (partial) dict of its fields; ``obs_shape`` comes from ``space``."""
+    """A full :class:`LearnerConfig` from a (partial) dict of its fields; ``obs_shape`` comes from ``space``.
+    ``scale_inputs: True`` fills ``input_low`` / ``input_high`` from the space's (finite) bounds."""
     shape = spectral_obs_shape(space)
     d = learner.to_dict() if isinstance(learner, LearnerConfig) else dict(learner or {})
     if "k" not in d:
@@ -39,10 +42,25 @@ def learner_config_for(space: gym.Space, learner: dict[str, Any] | LearnerConfig
     if "obs_shape" in d and tuple(d["obs_shape"]) != shape:
         raise ValueError(f"learner config has obs_shape {tuple(d['obs_shape'])}, the env observes {shape}")
     d["obs_shape"] = shape
+    if d.pop("scale_inputs", False):
+        d["input_low"], d["input_high"] = _box_bounds(space, d.get("inputs", ()))
     try:
         return LearnerConfig.from_dict(d)
     except TypeError as e:
         raise ValueError(f"invalid spectral learner config: {e}") from None
+
+
+def _box_bounds(space: gym.Space, inputs: Sequence[int]) -> tuple[list[float], list[float]]:
+    """The flattened bounds of the entries ``inputs`` (all if empty) of a Box; a one-line error if infinite."""
+    low, high = np.asarray(space.low, dtype=np.float64).ravel(), np.asarray(space.high, dtype=np.float64).ravel()
+    idx = list(inputs) or list(range(low.size))
+    low, high = low[idx], high[idx]
+    if not (np.isfinite(low).all() and np.isfinite(high).all()):
+        raise ValueError(
+            f"scale_inputs needs finite observation bounds, the space has low={low.tolist()} high={high.tolist()}: "
+            "give input_low / input_high explicitly or normalize observations (VecNormalize)"
+        )
+    return low.tolist(), high.tolist()
 
 
 class SpectralFeaturesExtractor(BaseFeaturesExtractor):
