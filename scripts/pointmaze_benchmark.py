@@ -78,6 +78,7 @@ def main() -> None:
     p.add_argument("--methods", nargs="*", default=METHODS)
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--operator", default="successor:0.9", help="the pair distribution (the operator learned)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
     p.add_argument("--summarize-only", action="store_true")
