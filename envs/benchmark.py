@@ -54,7 +54,11 @@ class GridFitConfig:
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def _cos(learner: SpectralLearner, X: torch.Tensor, vecs: np.ndarray, vals: np.ndarray, solve: bool) -> np.ndarray:
+def mode_cosines(
+    learner: SpectralLearner, X: torch.Tensor, vecs: np.ndarray, vals: np.ndarray, solve: bool
+) -> np.ndarray:
+    """Per-mode cosine similarity of the learner's eigenfunctions at ``X`` (as learned, or after Rayleigh-Ritz
+    with ``solve``) to the reference ``vecs`` / ``vals``."""
     _, phi = learner.eigenfunctions(X, solve=solve)
     return cosine_similarity(phi.cpu().numpy(), vecs, vals)[0]
 
@@ -110,7 +114,7 @@ def fit_and_score(
     ``config`` go into the metrics; with ``out`` also metrics.json, eigenfunctions.png (``to_image`` lays a
     vector over ``X`` out as a picture), TensorBoard logs and model.pt."""
     out = Path(out) if out is not None else None
-    k = lcfg.k
+    k = lcfg.k  # ``vecs`` may hold more reference modes than k: the metric then scores a tie at the cut-off fairly
     learner = SpectralLearner(lcfg, log_dir=(out / "tb") if out is not None else None)
     sampler = PairSampler(buffer, learner.operator, seed=lcfg.seed + 1)
     train_time = 0.0
@@ -120,8 +124,8 @@ def fit_and_score(
     def evaluate(lr: SpectralLearner) -> dict[str, float]:
         nonlocal train_time, last
         train_time += time.perf_counter() - last  # the clock counts training only, not evaluation
-        cos = _cos(lr, X, vecs, vals, solve=False)
-        rr_cos = _cos(lr, X, vecs, vals, solve=True)  # Rayleigh-Ritz on the running (EMA) moments: no extra data
+        cos = mode_cosines(lr, X, vecs, vals, solve=False)
+        rr_cos = mode_cosines(lr, X, vecs, vals, solve=True)  # Rayleigh-Ritz on the running EMA moments, no new data
         row = {
             "step": lr.step,
             "train_time_s": train_time,
@@ -134,12 +138,12 @@ def fit_and_score(
 
     learner.fit(sampler, lcfg.total_steps, batch_size, progress=progress, callback=evaluate, callback_every=eval_every)
     train_time += time.perf_counter() - last
-    raw = _cos(learner, X, vecs, vals, solve=False)
+    raw = mode_cosines(learner, X, vecs, vals, solve=False)
     raw_values = learner.transition_eigenvalues()[np.argsort(-learner.eigenvalues, kind="stable")]
     t0 = time.perf_counter()
     learner.refresh_moments(sampler, batches=50, batch_size=batch_size)
     rr_values, _ = learner.eigenfunctions(X, solve=True)
-    rr = _cos(learner, X, vecs, vals, solve=True)
+    rr = mode_cosines(learner, X, vecs, vals, solve=True)
     rr_time = time.perf_counter() - t0
 
     def time_to(threshold: float, key: str = "mean_cosine_similarity") -> float | None:
@@ -153,7 +157,7 @@ def fit_and_score(
         "rr_mean_cosine_similarity": float(rr.mean()),
         "eigenvalues": raw_values.tolist(),
         "rr_eigenvalues": learner.operator.to_transition(rr_values).tolist(),
-        "true_eigenvalues": vals.tolist(),
+        "true_eigenvalues": vals[:k].tolist(),
         "steps": learner.step,
         "wall_time_s": train_time,
         "rr_time_s": rr_time,
@@ -171,15 +175,15 @@ def fit_and_score(
         learner.save(out / "model.pt")
         _, phi = learner.eigenfunctions(X, solve=True)
         _, phi_raw = learner.eigenfunctions(X)
-        learned = _aligned(phi.cpu().numpy(), vecs)
+        learned = _aligned(phi.cpu().numpy(), vecs[:, :k])
         rows = {
             "exact": [to_image(vecs[:, i]) for i in range(k)],
             "learned": [to_image(learned[:, i]) for i in range(k)],
-            "learned (raw)": [to_image(_aligned(phi_raw.cpu().numpy(), vecs)[:, i]) for i in range(k)],
+            "learned (raw)": [to_image(_aligned(phi_raw.cpu().numpy(), vecs[:, :k])[:, i]) for i in range(k)],
         }
         from rlspectral.plots import eigenfunction_figure, save_eigenfunctions
 
-        titles = [f"p={v:.4f}" for v in vals]
+        titles = [f"p={v:.4f}" for v in vals[:k]]
         save_eigenfunctions(out / "eigenfunctions.png", rows, titles)
         if learner.writer is not None:
             import matplotlib.pyplot as plt

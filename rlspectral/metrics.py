@@ -21,22 +21,33 @@ def eigen_blocks(values: np.ndarray, tol: float = 1e-6) -> list[np.ndarray]:
 def cosine_similarity(
     learned: np.ndarray, true: np.ndarray, true_values: np.ndarray | None = None, tol: float = 1e-6
 ) -> tuple[np.ndarray, float]:
-    """Per-mode |cos| between learned columns and exact eigenvectors, and its mean over modes.
+    """Per-mode |cos| between the k learned columns and exact eigenvectors, and its mean over modes.
 
     Each learned column is normalized over all states. Inside a block of near-equal true eigenvalues the
     learned columns are first rotated to the best match (orthogonal Procrustes), so any basis of a
-    degenerate eigenspace scores 1.
+    degenerate eigenspace scores 1. ``true`` may have more columns than ``learned`` (with their eigenvalues):
+    when the k-th eigenvalue ties with the (k+1)-th, the cut-off splits an eigenspace and a learned column is
+    scored by the norm of its projection onto the whole eigenspace (any direction in it scores 1).
     """
     L = np.asarray(learned, dtype=np.float64)
     T = np.asarray(true, dtype=np.float64)
-    if L.shape != T.shape:
+    k = L.shape[1] if L.ndim == 2 else -1
+    if L.ndim != 2 or T.ndim != 2 or L.shape[0] != T.shape[0] or T.shape[1] < k:
         raise ValueError(f"learned {L.shape} and true {T.shape} eigenvector arrays differ in shape")
+    if T.shape[1] > k and true_values is None:
+        raise ValueError("more true eigenvectors than learned ones needs their true_values (to find the blocks)")
     L = L / np.maximum(np.linalg.norm(L, axis=0, keepdims=True), 1e-300)
     T = T / np.linalg.norm(T, axis=0, keepdims=True)
-    blocks = eigen_blocks(true_values, tol) if true_values is not None else [np.array([i]) for i in range(T.shape[1])]
-    cos = np.zeros(T.shape[1])
+    blocks = eigen_blocks(true_values, tol) if true_values is not None else [np.array([i]) for i in range(k)]
+    cos = np.zeros(k)
     for b in blocks:
-        Lb, Tb = L[:, b], T[:, b]
+        inside = b[b < k]
+        if len(inside) == 0:
+            break
+        Lb, Tb = L[:, inside], T[:, b]
+        if len(inside) < len(b):  # the cut-off splits this eigenspace: projection onto all of it
+            cos[inside] = np.linalg.norm(Tb.T @ Lb, axis=0)
+            continue
         if len(b) > 1:
             U, _, Vt = np.linalg.svd(Lb.T @ Tb)
             Lb = Lb @ (U @ Vt)

@@ -88,6 +88,22 @@ def test_metric_rotated_degenerate_pair_scores_one():
     assert [list(b) for b in eigen_blocks(vals, 1e-6)] == [[0], [1, 2], [3]]
 
 
+def test_metric_cut_off_inside_a_degenerate_block():
+    """k = 2 learned modes, true eigenvalues [1, 0.7, 0.7]: the second learned mode may be any direction of the
+    tied pair (scores 1 with the third true vector supplied), a vector outside it scores its projection."""
+    rng = np.random.default_rng(1)
+    Q, _ = np.linalg.qr(rng.normal(size=(20, 4)))
+    vals = np.array([1.0, 0.7, 0.7, 0.2])
+    mixed = np.stack([Q[:, 0], 0.6 * Q[:, 1] + 0.8 * Q[:, 2]], axis=1)
+    cos, _ = cosine_similarity(mixed, Q[:, :3], vals[:3])
+    np.testing.assert_allclose(cos, 1.0, atol=1e-12)
+    assert cosine_similarity(mixed, Q[:, :2], vals[:2])[0][1] < 0.61  # the truncated reference cannot tell
+    off = np.stack([Q[:, 0], 0.6 * Q[:, 1] + 0.8 * Q[:, 3]], axis=1)
+    np.testing.assert_allclose(cosine_similarity(off, Q, vals)[0], [1.0, 0.6], atol=1e-12)
+    with pytest.raises(ValueError, match="needs their true_values"):
+        cosine_similarity(mixed, Q[:, :3])
+
+
 def test_exact_spectrum_of_a_corridor():
     # A corridor of n cells: up/down are blocked (stay, prob 1/2), left/right follow a reflecting path walk
     # with eigenvalues cos(pi j / n), so p_j = (1 + cos(pi j / n)) / 2.
