@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,3 +40,16 @@ def plot_learning_curve(path: Path, history: list[dict[str, Any]], title: str) -
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def evaluation_band(ax, runs: list[dict[str, Any]], score: Callable[[dict[str, Any]], float], label: str) -> None:
+    """Mean ± std over seeds of ``score(evaluation)`` vs env steps, for runs with an ``evaluations`` list (cut
+    to the shortest run)."""
+    import numpy as np
+
+    from rlspectral.plots import seed_band
+
+    n = min(len(r["evaluations"]) for r in runs)
+    t = np.array([e["timesteps"] for e in runs[0]["evaluations"][:n]])
+    v = np.array([[score(e) for e in r["evaluations"][:n]] for r in runs])
+    seed_band(ax, t, v, f"{label} (n={len(runs)})")

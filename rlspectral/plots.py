@@ -71,3 +71,10 @@ def save_curves(
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def seed_band(ax, x: np.ndarray, runs: np.ndarray, label: str, fmt: str = "-", alpha: float = 0.15) -> None:
+    """Plot the mean over seeds of ``runs`` ``[seeds, points]`` against ``x`` with a ±1 std band."""
+    mean, std = runs.mean(0), runs.std(0)
+    ax.plot(x, mean, fmt, label=label)
+    ax.fill_between(x, mean - std, mean + std, alpha=alpha)

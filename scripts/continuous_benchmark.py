@@ -110,6 +110,8 @@ def _plot(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from agents.report import evaluation_band
+
     present = [t for t in tasks if any(r["task"] == t for r in results)]
     if not present:
         return
@@ -119,11 +121,7 @@ def _plot(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list
             rs = [r for r in results if r["task"] == task and r["arm"] == arm]
             if not rs:
                 continue
-            n = min(len(r["evaluations"]) for r in rs)
-            t = np.array([e["timesteps"] for e in rs[0]["evaluations"][:n]])
-            v = np.array([[_score(task, e) for e in r["evaluations"][:n]] for r in rs])
-            ax.plot(t, v.mean(0), label=f"{arm} (n={len(rs)})")
-            ax.fill_between(t, v.mean(0) - v.std(0), v.mean(0) + v.std(0), alpha=0.15)
+            evaluation_band(ax, rs, lambda e, task=task: _score(task, e), arm)
         ax.set_title(task)
         ax.set_xlabel("environment steps")
         ax.set_ylabel("success rate" if task.startswith("PointMaze") else "evaluation return")

@@ -137,17 +137,15 @@ def _plot(results: list[dict[str, Any]], out: Path, layouts: list[str], variants
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from agents.report import evaluation_band
+
     fig, axes = plt.subplots(1, len(layouts), figsize=(4.4 * len(layouts), 3.6), squeeze=False, sharey=True)
     for ax, lay in zip(axes[0], layouts):
         for var in variants:
             rs = [r for r in results if r["layout"] == lay and r["variant"] == var]
             if not rs:
                 continue
-            n = min(len(r["evaluations"]) for r in rs)
-            t = np.array([e["timesteps"] for e in rs[0]["evaluations"][:n]])
-            v = np.array([[e["success_rate"] for e in r["evaluations"][:n]] for r in rs])
-            ax.plot(t, v.mean(0), label=f"{var} (n={len(rs)})")
-            ax.fill_between(t, v.mean(0) - v.std(0), v.mean(0) + v.std(0), alpha=0.15)
+            evaluation_band(ax, rs, lambda e: e["success_rate"] or 0.0, var)
         ax.set_title(f"DQN, {lay}-Goal")
         ax.set_xlabel("environment steps")
         ax.grid(alpha=0.3)
