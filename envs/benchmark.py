@@ -30,11 +30,9 @@ SCALAR_KEYS = ("layout", "method", "k", "n_states", "mean_cosine_similarity", "r
 
 
 @dataclass
-class GridFitConfig:
-    """Defaults are the ones the benchmark uses on every layout (no per-layout tuning)."""
+class FitConfig:
+    """The learner side of a benchmark fit (shared by the gridworld and maze fits; each sets its own defaults)."""
 
-    layout: str = "GridRoom-4"
-    obs: str = "xy"
     method: str = "nested-lora"
     k: int = 11
     steps: int = 2000
@@ -44,14 +42,36 @@ class GridFitConfig:
     hidden: tuple[int, ...] = (256, 256, 256)
     fourier_features: int = 64
     fourier_scale: float = 1.0
-    episodes: int = 50_000
-    episode_length: int = 50
     seed: int = 0
     eval_every: int = 100
     threads: int = 0  # 0: leave torch's default
-    dedup: bool = True  # one forward pass per distinct state in a batch (same values and gradients)
     shift: float = 0.1  # NestedLoRA / NestedOMM learn S + shift*I: S_0.9 >= -0.053, so the top-k are never negative
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def learner_config(
+        self, obs_shape: tuple[int, ...], k: int, fourier_features: int, fourier_scale: float, dedup: bool = False
+    ) -> LearnerConfig:
+        """The :class:`LearnerConfig` of this fit (cosine schedule over ``steps``, the shift for nested methods)."""
+        shift = {"shift": self.shift} if self.method.startswith("nested") else {}
+        return LearnerConfig(
+            obs_shape=tuple(obs_shape), k=k, method=self.method, operator=self.operator, hidden=tuple(self.hidden),
+            fourier_features=fourier_features, fourier_scale=fourier_scale, lr=self.lr, schedule="cosine",
+            total_steps=self.steps, dedup=dedup, seed=self.seed, objective_kwargs={**shift, **self.objective_kwargs},
+        )  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "hidden": list(self.hidden)}
+
+
+@dataclass
+class GridFitConfig(FitConfig):
+    """Defaults are the ones the benchmark uses on every layout (no per-layout tuning)."""
+
+    layout: str = "GridRoom-4"
+    obs: str = "xy"
+    episodes: int = 50_000
+    episode_length: int = 50
+    dedup: bool = True  # one forward pass per distinct state in a batch (same values and gradients)
 
 
 def mode_cosines(
@@ -71,23 +91,10 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
     k = min(cfg.k, grid.n)
     vals, vecs = transition_eigenpairs(grid, k)
     buffer = random_walk_buffer(grid, cfg.obs, cfg.episodes, cfg.episode_length, seed=cfg.seed)
-    lcfg = LearnerConfig(
-        obs_shape=buffer.obs_shape,
-        k=k,
-        method=cfg.method,
-        operator=cfg.operator,
-        hidden=tuple(cfg.hidden),
-        fourier_features=cfg.fourier_features if cfg.obs == "xy" else 0,
-        fourier_scale=cfg.fourier_scale,
-        lr=cfg.lr,
-        schedule="cosine",
-        total_steps=cfg.steps,
-        dedup=cfg.dedup,
-        seed=cfg.seed,
-        objective_kwargs={**({"shift": cfg.shift} if cfg.method.startswith("nested") else {}), **cfg.objective_kwargs},
-    )
+    ff = cfg.fourier_features if cfg.obs == "xy" else 0
+    lcfg = cfg.learner_config(buffer.obs_shape, k, ff, cfg.fourier_scale, dedup=cfg.dedup)
     info = {"layout": cfg.layout, "method": cfg.method, "k": k, "n_states": grid.n}
-    config = {**asdict(cfg), "hidden": list(cfg.hidden)}
+    config = cfg.to_dict()
     X = torch.from_numpy(grid.observations(cfg.obs))
     return fit_and_score(
         lcfg, buffer, X, vals, vecs, grid.to_image, info, config, cfg.batch_size, cfg.eval_every, out, progress

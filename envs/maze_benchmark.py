@@ -3,23 +3,22 @@ fine-grid reference of :func:`envs.pointmaze.maze_reference` (the same harness a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from envs.benchmark import fit_and_score
+from envs.benchmark import FitConfig, fit_and_score
 from envs.pointmaze import maze_map, maze_reference, random_policy_positions
 from rlspectral.buffer import EpisodicBuffer
-from rlspectral.learner import LearnerConfig
 
 REFERENCE_EXTRA = 4
 
 
 @dataclass
-class MazeFitConfig:
+class MazeFitConfig(FitConfig):
     """Defaults used for every maze (no per-maze tuning). ``successor:0.9`` (a ~10-step horizon): a random-action
     ball moves ~0.014 cells per step and ~1 cell in 100 steps, but at longer horizons the higher modes' eigenvalues
     sink towards the estimation noise (tabular estimate from the same replay, UMaze: mean cosine 0.94 at lag 10,
@@ -29,22 +28,12 @@ class MazeFitConfig:
     scale is divided by the maze's half-width, i.e. the frequencies are those of the gridworld fits on [-1, 1]."""
 
     env_id: str = "PointMaze_UMaze-v3"
-    method: str = "nested-lora"
     k: int = 8
     steps: int = 3000
     batch_size: int = 1024
-    lr: float = 3e-3
-    operator: str = "successor:0.9"
     hidden: tuple[int, ...] = (256, 256)
-    fourier_features: int = 64
-    fourier_scale: float = 1.0
     episodes: int = 200
     resolution: int = 8
-    seed: int = 0
-    eval_every: int = 100
-    threads: int = 0
-    shift: float = 0.1
-    objective_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 def fit_pointmaze(cfg: MazeFitConfig, out: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
@@ -59,23 +48,10 @@ def fit_pointmaze(cfg: MazeFitConfig, out: str | Path | None = None, progress: b
     for ep in episodes:
         buffer.add_episode(ep)
     half_width = float(np.abs(ref.points).max()) + 0.5 * scaling / cfg.resolution
-    lcfg = LearnerConfig(
-        obs_shape=(2,),
-        k=cfg.k,
-        method=cfg.method,
-        operator=cfg.operator,
-        hidden=tuple(cfg.hidden),
-        fourier_features=cfg.fourier_features,
-        fourier_scale=cfg.fourier_scale / half_width,
-        lr=cfg.lr,
-        schedule="cosine",
-        total_steps=cfg.steps,
-        seed=cfg.seed,
-        objective_kwargs={**({"shift": cfg.shift} if cfg.method.startswith("nested") else {}), **cfg.objective_kwargs},
-    )
+    lcfg = cfg.learner_config((2,), cfg.k, cfg.fourier_features, cfg.fourier_scale / half_width)
     info = {"layout": cfg.env_id, "method": cfg.method, "k": cfg.k, "n_states": len(ref.points),
             "replay_states": len(buffer)}  # fmt: skip
-    config = {**asdict(cfg), "hidden": list(cfg.hidden)}
+    config = cfg.to_dict()
     X = torch.from_numpy(ref.points.astype(np.float32))
     return fit_and_score(
         lcfg, buffer, X, ref.values, ref.vectors, ref.grid.to_image, info, config, cfg.batch_size, cfg.eval_every,

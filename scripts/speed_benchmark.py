@@ -129,6 +129,8 @@ def _plot(results: list[dict[str, Any]], summary: dict[str, Any], path: Path, la
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from rlspectral.plots import seed_band
+
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
     for ax, key, title in zip(axes, ("mean_cosine_similarity", "rr_mean_cosine_similarity"),
                               ("modes as learned", "after Rayleigh-Ritz (running moments)")):  # fmt: skip
@@ -139,8 +141,7 @@ def _plot(results: list[dict[str, Any]], summary: dict[str, Any], path: Path, la
             t = np.mean([[c["train_time_s"] for c in r["curve"][:n]] for r in rs], 0)
             v = np.array([[c[key] for c in r["curve"][:n]] for r in rs])
             style = ":" if variant == "straightforward" else "-"
-            ax.plot(t, v.mean(0), style, label=f"{m} ({variant})")
-            ax.fill_between(t, v.mean(0) - v.std(0), v.mean(0) + v.std(0), alpha=0.15)
+            seed_band(ax, t, v, f"{m} ({variant})", fmt=style)
         ax.axhline(0.99, color="k", lw=0.6, ls="--")
         ax.set_title(f"{layout}, xy, k = 11: {title}")
         ax.set_xlabel("training time (s)")
