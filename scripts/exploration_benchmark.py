@@ -41,13 +41,28 @@ ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+rnd": "rnd", "ppo+eigenpur
 DEFAULT_ARMS = ["ppo", "ppo+novelty", "ppo+rnd"]
 SPECTRAL_BONUSES = ("novelty", "eigenpurpose")
 TARGET = 0.9
-COLUMNS = ["task", "arm", "seed", "steps", "final_success", "final_return", f"steps_to_{TARGET}", "wall_time_s",
-           "steps_per_s", "spectral_updates", "cosine_similarity", "solved_cosine_similarity"]  # fmt: skip
+COLUMNS = ["task", "arm", "seed", "steps", "final_success", "final_return", f"steps_to_{TARGET}", "train_success",
+           f"train_steps_to_{TARGET}", "wall_time_s", "steps_per_s", "spectral_updates", "cosine_similarity",
+           "solved_cosine_similarity"]  # fmt: skip
 
 
 def steps_to(curve: list[list[float]], target: float = TARGET) -> int | None:
     """The first evaluation's env steps with success rate >= ``target`` (None if never)."""
     return next((int(t) for t, s, _ in curve if s is not None and s >= target), None)
+
+
+def training_curve(job_dir: Path) -> list[list[float]]:
+    """Success rate of the agent's own training episodes vs env steps: SB3's ``rollout/success_rate`` (the last
+    100 finished episodes, stochastic policy, bonus on) from the run's TensorBoard log."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    curve: list[list[float]] = []
+    for run in sorted((job_dir / "tb").glob("*")):
+        acc = EventAccumulator(str(run), size_guidance={"scalars": 0})
+        acc.Reload()
+        if "rollout/success_rate" in acc.Tags()["scalars"]:
+            curve += [[float(e.step), float(e.value), None] for e in acc.Scalars("rollout/success_rate")]
+    return sorted(curve, key=lambda c: c[0])
 
 
 def fourrooms_cosine(task: str, spectral_path: Path) -> dict[str, Any]:
@@ -110,6 +125,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "steps_per_s": res["steps"] / res["wall_time_s"],
         "spectral_updates": (res.get("spectral") or {}).get("updates", 0),
         "curve": curve,
+        "train_curve": training_curve(job_dir),
     }
     if bonus in SPECTRAL_BONUSES and job["task"].startswith("rlspectral/MiniGrid-FourRooms-Fixed"):
         result.update(fourrooms_cosine(job["task"], job_dir / "spectral.pt"))
@@ -122,6 +138,12 @@ def _mean_std(values: list[float]) -> tuple[float, float] | None:
 
 
 def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str]) -> dict[str, Any]:
+    for r in results:  # training-episode success, read from the run's TensorBoard log if the result predates it
+        if not r.get("train_curve") and (out / r["id"] / "tb").is_dir():
+            r["train_curve"] = training_curve(out / r["id"])
+        tc = r.get("train_curve") or []
+        r["train_success"] = tc[-1][1] if tc else None
+        r[f"train_steps_to_{TARGET}"] = steps_to(tc)
     with open(out / "results.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
         w.writeheader()
@@ -134,28 +156,38 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
             if not rs:
                 continue
             reached = [r[f"steps_to_{TARGET}"] for r in rs if r[f"steps_to_{TARGET}"] is not None]
+            train_reached = [r[f"train_steps_to_{TARGET}"] for r in rs if r[f"train_steps_to_{TARGET}"] is not None]
             summary[f"{task}/{arm}"] = {
                 "seeds": len(rs),
                 "final_success": _mean_std([r["final_success"] for r in rs]),
                 f"steps_to_{TARGET}": _mean_std(reached),
                 "reached": len(reached),
+                "train_success": _mean_std([r["train_success"] for r in rs]),
+                f"train_steps_to_{TARGET}": _mean_std(train_reached),
+                "train_reached": len(train_reached),
                 "steps_per_s": _mean_std([r["steps_per_s"] for r in rs]),
                 "cosine_similarity": _mean_std([r.get("cosine_similarity") for r in rs]),
                 "solved_cosine_similarity": _mean_std([r.get("solved_cosine_similarity") for r in rs]),
             }
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
 
+    reached_key = {f"steps_to_{TARGET}": "reached", f"train_steps_to_{TARGET}": "train_reached"}
+
     def cell(task: str, arm: str, key: str, fmt: str) -> str:
         s = summary.get(f"{task}/{arm}")
         if s is None or s[key] is None:
-            return "–" if s is None or key != f"steps_to_{TARGET}" else f"never (0/{s['seeds']})"
+            return "–" if s is None or key not in reached_key else f"never (0/{s['seeds']})"
         m, sd = s[key]
         txt = f"{m:{fmt}} ± {sd:{fmt}}"
-        return txt + (f" ({s['reached']}/{s['seeds']})" if key == f"steps_to_{TARGET}" else f" (n={s['seeds']})")
+        return txt + (f" ({s[reached_key[key]]}/{s['seeds']})" if key in reached_key else f" (n={s['seeds']})")
 
     lines = []
-    for key, title, fmt in (("final_success", "Success rate at the end", ".2f"),
-                            (f"steps_to_{TARGET}", f"Env steps to {TARGET} success (seeds that got there)", ".3g"),
+    for key, title, fmt in (("final_success", "Success rate at the end, greedy evaluation", ".2f"),
+                            (f"steps_to_{TARGET}", f"Env steps to {TARGET} greedy success (seeds that got there)",
+                             ".3g"),
+                            ("train_success", "Success rate of the last 100 training episodes at the end", ".2f"),
+                            (f"train_steps_to_{TARGET}", f"Env steps to {TARGET} success over the last 100 "
+                             "training episodes (seeds that got there)", ".3g"),
                             ("steps_per_s", "Env steps/s (wall clock, evaluations included)", ".0f")):  # fmt: skip
         lines += [f"**{title}**, mean ± std over seeds", "", "| task | " + " | ".join(arms) + " |",
                   "|---" * (len(arms) + 1) + "|"]  # fmt: skip
@@ -181,28 +213,33 @@ def _plot(results: list[dict[str, Any]], path: Path, tasks: list[str], arms: lis
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
-        for arm in arms:
-            curves = [np.array([(t, s) for t, s, _ in r["curve"] if s is not None], dtype=float)
-                      for r in results if r["task"] == task and r["arm"] == arm]  # fmt: skip
-            curves = [c for c in curves if len(c)]
-            if not curves:
-                continue
-            grid = np.unique(np.concatenate([c[:, 0] for c in curves]))
-            ys = np.stack([np.interp(grid, c[:, 0], c[:, 1]) for c in curves])
-            m, sd = ys.mean(0), ys.std(0)
-            ax.plot(grid, m, label=f"{arm} (n={len(curves)})")
-            ax.fill_between(grid, np.clip(m - sd, 0, 1), np.clip(m + sd, 0, 1), alpha=0.2)
-        ax.set_title(task.replace("rlspectral/", ""), fontsize=9)
-        ax.set_xlabel("env steps")
-        ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("success rate (mean ± std over seeds)")
+    fig, axes = plt.subplots(2, len(tasks), figsize=(4.6 * len(tasks), 7.0), squeeze=False)
+    for row, key, what in ((0, "curve", "greedy evaluation"), (1, "train_curve", "last 100 training episodes")):
+        for ax, task in zip(axes[row], tasks):
+            _plot_task(ax, results, task, arms, key)
+            ax.set_title(f"{task.replace('rlspectral/', '')}: {what}", fontsize=9)
+        axes[row][0].set_ylabel("success rate (mean ± std over seeds)")
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, arms: list[str], key: str) -> None:
+    """Mean ± std over seeds of one task's success curves (``key``: ``curve`` or ``train_curve``), one line per arm."""
+    from rlspectral.plots import seed_band
+
+    for arm in arms:
+        curves = [np.array([(t, s) for t, s, _ in r.get(key) or [] if s is not None], dtype=float)
+                  for r in results if r["task"] == task and r["arm"] == arm]  # fmt: skip
+        curves = [c for c in curves if len(c)]
+        if not curves:
+            continue
+        grid = np.unique(np.concatenate([c[:, 0] for c in curves]))
+        seed_band(ax, grid, np.stack([np.interp(grid, c[:, 0], c[:, 1]) for c in curves]), f"{arm} (n={len(curves)})")
+    ax.set_xlabel("env steps")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
 
 
 def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
