@@ -246,6 +246,9 @@ def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, arms: list[str
 def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
     from agents.recipes import MINIGRID_BONUS_COEF
 
+    if len(args.steps) not in (1, len(args.tasks)):
+        raise SystemExit(f"--steps takes one budget for every task or one per task ({len(args.tasks)} tasks)")
+    steps = dict(zip(args.tasks, args.steps * len(args.tasks) if len(args.steps) == 1 else args.steps))
     jobs = []
     for seed in range(args.seeds):
         for task in args.tasks:
@@ -254,8 +257,8 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
                 coef = args.coef.get(bonus, MINIGRID_BONUS_COEF.get(bonus)) if bonus != "none" else None
                 tag = task.replace("rlspectral/", "").replace("/", "_")
                 jobs.append({
-                    "id": f"{tag}__{arm}__{args.steps}__s{seed}" + (f"__c{coef:g}" if coef is not None else ""),
-                    "task": task, "arm": arm, "seed": seed, "steps": args.steps, "coef": coef,
+                    "id": f"{tag}__{arm}__{steps[task]}__s{seed}" + (f"__c{coef:g}" if coef is not None else ""),
+                    "task": task, "arm": arm, "seed": seed, "steps": steps[task], "coef": coef,
                     "eval_every": args.eval_every, "eval_episodes": args.eval_episodes, "threads": args.threads,
                 })  # fmt: skip
     return jobs
@@ -274,7 +277,8 @@ def main() -> None:
     p.add_argument("--tasks", nargs="*", default=TASKS)
     p.add_argument("--arms", nargs="*", default=DEFAULT_ARMS, choices=list(ARMS))
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--steps", type=int, default=1_000_000, help="env steps per run (the same for every arm)")
+    p.add_argument("--steps", type=int, nargs="+", default=[1_000_000],
+                   help="env steps per run, the same for every arm: one budget, or one per --tasks entry")  # fmt: skip
     p.add_argument("--coef", type=_coefs, default={}, help="bonus coefficients, e.g. rnd=0.005,novelty=0.002")
     p.add_argument("--eval-every", type=int, default=20_000, help="a failing DoorKey-8x8 evaluation costs 6400 steps")
     p.add_argument("--eval-episodes", type=int, default=10)
