@@ -42,7 +42,13 @@ def plot_learning_curve(path: Path, history: list[dict[str, Any]], title: str) -
     return path
 
 
-def evaluation_band(ax, runs: list[dict[str, Any]], score: Callable[[dict[str, Any]], float], label: str) -> None:
+def evaluation_band(
+    ax,
+    runs: list[dict[str, Any]],
+    score: Callable[[dict[str, Any]], float],
+    label: str,
+    bounds: tuple[float, float] | None = None,
+) -> None:
     """Mean ± std over seeds of ``score(evaluation)`` vs env steps, for runs with an ``evaluations`` list (cut
     to the shortest run)."""
     import numpy as np
@@ -52,4 +58,4 @@ def evaluation_band(ax, runs: list[dict[str, Any]], score: Callable[[dict[str, A
     n = min(len(r["evaluations"]) for r in runs)
     t = np.array([e["timesteps"] for e in runs[0]["evaluations"][:n]])
     v = np.array([[score(e) for e in r["evaluations"][:n]] for r in runs])
-    seed_band(ax, t, v, f"{label} (n={len(runs)})")
+    seed_band(ax, t, v, f"{label} (n={len(runs)})", bounds=bounds)

@@ -73,8 +73,20 @@ def save_curves(
     plt.close(fig)
 
 
-def seed_band(ax, x: np.ndarray, runs: np.ndarray, label: str, fmt: str = "-", alpha: float = 0.15) -> None:
-    """Plot the mean over seeds of ``runs`` ``[seeds, points]`` against ``x`` with a ±1 std band."""
+def seed_band(
+    ax,
+    x: np.ndarray,
+    runs: np.ndarray,
+    label: str,
+    fmt: str = "-",
+    alpha: float = 0.15,
+    bounds: tuple[float, float] | None = None,
+) -> None:
+    """Plot the mean over seeds of ``runs`` ``[seeds, points]`` against ``x`` with a ±1 std band (clipped to
+    ``bounds``, e.g. (0, 1) for a success rate)."""
     mean, std = runs.mean(0), runs.std(0)
+    lo, hi = mean - std, mean + std
+    if bounds is not None:
+        lo, hi = np.clip(lo, *bounds), np.clip(hi, *bounds)
     ax.plot(x, mean, fmt, label=label)
-    ax.fill_between(x, mean - std, mean + std, alpha=alpha)
+    ax.fill_between(x, lo, hi, alpha=alpha)

@@ -237,7 +237,8 @@ def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, arms: list[str
         if not curves:
             continue
         grid = np.unique(np.concatenate([c[:, 0] for c in curves]))
-        seed_band(ax, grid, np.stack([np.interp(grid, c[:, 0], c[:, 1]) for c in curves]), f"{arm} (n={len(curves)})")
+        runs = np.stack([np.interp(grid, c[:, 0], c[:, 1]) for c in curves])
+        seed_band(ax, grid, runs, f"{arm} (n={len(curves)})", bounds=(0, 1))
     ax.set_xlabel("env steps")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)

@@ -132,6 +132,8 @@ def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], vari
 
 
 def _plot(results: list[dict[str, Any]], out: Path, layouts: list[str], variants: list[str]) -> None:
+    """``success.png``: the reward-shaping comparison; ``inputs.png``: the policy-input comparison (``sparse``, the
+    one-hot input, in both); each over the layouts that have runs of it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -139,21 +141,28 @@ def _plot(results: list[dict[str, Any]], out: Path, layouts: list[str], variants
 
     from agents.report import evaluation_band
 
-    fig, axes = plt.subplots(1, len(layouts), figsize=(4.4 * len(layouts), 3.6), squeeze=False, sharey=True)
-    for ax, lay in zip(axes[0], layouts):
-        for var in variants:
-            rs = [r for r in results if r["layout"] == lay and r["variant"] == var]
-            if not rs:
-                continue
-            evaluation_band(ax, rs, lambda e: e["success_rate"] or 0.0, var)
-        ax.set_title(f"DQN, {lay}-Goal")
-        ax.set_xlabel("environment steps")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("success rate (mean ± std over seeds)")
-    axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "success.png", dpi=110)
-    plt.close(fig)
+    groups = {"success.png": ["sparse"] + [v for v in variants if v.startswith("shape-")],
+              "inputs.png": ["sparse"] + [v for v in variants if v in ("xy", "spectral")]}  # fmt: skip
+    for name, group in groups.items():
+        group = [v for v in group if v in variants]
+        lays = [lay for lay in layouts if any(r["layout"] == lay and r["variant"] in group[1:] for r in results)]
+        if not lays:
+            continue
+        fig, axes = plt.subplots(1, len(lays), figsize=(4.4 * len(lays), 3.6), squeeze=False, sharey=True)
+        for ax, lay in zip(axes[0], lays):
+            for var in group:
+                rs = [r for r in results if r["layout"] == lay and r["variant"] == var]
+                if rs:
+                    label = f"{var} (one-hot input)" if var == "sparse" and name == "inputs.png" else var
+                    evaluation_band(ax, rs, lambda e: e["success_rate"] or 0.0, label, bounds=(0, 1))
+            ax.set_title(f"DQN, {lay}-Goal")
+            ax.set_xlabel("environment steps")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        axes[0][0].set_ylabel("success rate (mean ± std over seeds)")
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
 
 
 def main() -> None:
