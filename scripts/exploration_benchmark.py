@@ -228,6 +228,8 @@ def _plot(results: list[dict[str, Any]], path: Path, tasks: list[str], arms: lis
 
 def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, arms: list[str], key: str) -> None:
     """Mean ± std over seeds of one task's success curves (``key``: ``curve`` or ``train_curve``), one line per arm."""
+    from matplotlib.ticker import FuncFormatter
+
     from rlspectral.plots import seed_band
 
     for arm in arms:
@@ -239,6 +241,7 @@ def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, arms: list[str
         grid = np.unique(np.concatenate([c[:, 0] for c in curves]))
         runs = np.stack([np.interp(grid, c[:, 0], c[:, 1]) for c in curves])
         seed_band(ax, grid, runs, f"{arm} (n={len(curves)})", bounds=(0, 1))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
     ax.set_xlabel("env steps")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
