@@ -141,7 +141,9 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
     for r in results:  # training-episode success, read from the run's TensorBoard log if the result predates it
         if not r.get("train_curve") and (out / r["id"] / "tb").is_dir():
             r["train_curve"] = training_curve(out / r["id"])  # kept in result.json (TensorBoard logs are not)
-            (out / r["id"] / "result.json").write_text(json.dumps(r))
+            tmp = out / r["id"] / "result.json.tmp"
+            tmp.write_text(json.dumps(r))
+            tmp.replace(out / r["id"] / "result.json")  # atomic, as the sweep writes it
         tc = r.get("train_curve") or []
         r["train_success"] = tc[-1][1] if tc else None
         r[f"train_steps_to_{TARGET}"] = steps_to(tc)
