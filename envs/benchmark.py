@@ -26,7 +26,7 @@ from rlspectral.metrics import cosine_similarity
 # The scalar results of one fit that benchmark tables keep (``fit_gridworld`` returns more).
 SCALAR_KEYS = ("layout", "method", "k", "n_states", "mean_cosine_similarity", "rr_mean_cosine_similarity", "steps",
                "wall_time_s", "steps_per_s", "time_to_0.95_s", "time_to_0.99_s", "rr_time_to_0.95_s",
-               "rr_time_to_0.99_s", "torch_threads")  # fmt: skip
+               "rr_time_to_0.99_s", "torch_threads", "device")  # fmt: skip
 
 
 @dataclass
@@ -45,6 +45,7 @@ class FitConfig:
     seed: int = 0
     eval_every: int = 100
     threads: int = 0  # 0: leave torch's default
+    device: str = "cpu"  # "cuda" trains on the GPU (sampling stays on the CPU); timings synchronize the device
     shift: float = 0.1  # NestedLoRA / NestedOMM learn S + shift*I: S_0.9 >= -0.053, so the top-k are never negative
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -97,8 +98,9 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
     config = cfg.to_dict()
     X = torch.from_numpy(grid.observations(cfg.obs))
     return fit_and_score(
-        lcfg, buffer, X, vals, vecs, grid.to_image, info, config, cfg.batch_size, cfg.eval_every, out, progress
-    )
+        lcfg, buffer, X, vals, vecs, grid.to_image, info, config, cfg.batch_size, cfg.eval_every, out, progress,
+        device=cfg.device,
+    )  # fmt: skip
 
 
 def fit_and_score(
@@ -114,15 +116,18 @@ def fit_and_score(
     eval_every: int,
     out: str | Path | None = None,
     progress: bool = True,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Fit ``lcfg.total_steps`` updates on pairs from ``buffer`` and score the eigenfunctions at the points ``X``
     against the reference ``vecs`` (eigenvalues ``vals``): per-mode cosine similarity as learned and after
-    Rayleigh-Ritz, over training (every ``eval_every`` steps, training time only) and at the end. ``info`` and
+    Rayleigh-Ritz, over training (every ``eval_every`` steps, training time only, the device synchronized before
+    each clock reading) and at the end. ``info`` and
     ``config`` go into the metrics; with ``out`` also metrics.json, eigenfunctions.png (``to_image`` lays a
     vector over ``X`` out as a picture), TensorBoard logs and model.pt."""
     out = Path(out) if out is not None else None
     k = lcfg.k  # ``vecs`` may hold more reference modes than k: the metric then scores a tie at the cut-off fairly
-    learner = SpectralLearner(lcfg, log_dir=(out / "tb") if out is not None else None)
+    learner = SpectralLearner(lcfg, device=device, log_dir=(out / "tb") if out is not None else None)
+    sync = torch.cuda.synchronize if learner.device.type == "cuda" else (lambda: None)
     sampler = PairSampler(buffer, learner.operator, seed=lcfg.seed + 1)
     train_time = 0.0
     last = time.perf_counter()
@@ -130,6 +135,7 @@ def fit_and_score(
 
     def evaluate(lr: SpectralLearner) -> dict[str, float]:
         nonlocal train_time, last
+        sync()
         train_time += time.perf_counter() - last  # the clock counts training only, not evaluation
         cos = mode_cosines(lr, X, vecs, vals, solve=False)
         rr_cos = mode_cosines(lr, X, vecs, vals, solve=True)  # Rayleigh-Ritz on the running EMA moments, no new data
@@ -144,6 +150,7 @@ def fit_and_score(
         return {"cosine_similarity": row["mean_cosine_similarity"]}
 
     learner.fit(sampler, lcfg.total_steps, batch_size, progress=progress, callback=evaluate, callback_every=eval_every)
+    sync()
     train_time += time.perf_counter() - last
     raw = mode_cosines(learner, X, vecs, vals, solve=False)
     raw_values = learner.transition_eigenvalues()[np.argsort(-learner.eigenvalues, kind="stable")]
@@ -176,6 +183,7 @@ def fit_and_score(
         "curve": curve,
         "config": config,
         "torch_threads": torch.get_num_threads(),
+        "device": _device_name(learner.device),
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -204,6 +212,20 @@ def fit_and_score(
             learner.writer.flush()
         (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     return metrics
+
+
+def _device_name(device: torch.device) -> str:
+    """The hardware the fit ran on, in words (for results files that compare machines)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    import platform
+
+    name = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        models = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines() if "model name" in ln]
+        name = models[0] if models else name
+    return f"{name}, {torch.get_num_threads()} torch threads"
 
 
 def _aligned(learned: np.ndarray, true: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 States are stored in a ring together with ``room``: how many later states of the same episode follow
 each one. A pair (x_t, x_{t+k}) draws the offset k from the operator's law first, then x_t uniformly among
 the states with room >= k: no pair crosses an episode boundary and the offset law is not tilted towards
-short offsets (as clipping k, or rejecting (x, k) together, would do).
+short offsets (as clipping k, or rejecting (x, k) together, would do). The draw is exact and loop-free: the
+states sorted by room (cached until the next episode arrives) put those with room >= k in a prefix.
 When the ring wraps, the oldest states go first; a kept state's successors are newer,
 so they are kept too.
 """
@@ -31,6 +32,7 @@ class EpisodicBuffer:
         self.room = np.zeros(self.capacity, dtype=np.int64)
         self.pos = 0
         self.size = 0
+        self._by_room: tuple[np.ndarray, np.ndarray] | None = None  # (indices by room, descending; #room >= r)
 
     def __len__(self) -> int:
         return self.size
@@ -48,16 +50,27 @@ class EpisodicBuffer:
         self.room[idx] = np.arange(n - 1, -1, -1)
         self.pos = int((self.pos + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
+        self._by_room = None
+
+    def _room_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Stored indices sorted by room (descending) and ``at_least[r]`` = how many states have room >= r."""
+        if self._by_room is None:
+            room = self.room[: self.size]
+            order = np.argsort(-room, kind="stable")
+            at_least = np.cumsum(np.bincount(room)[::-1])[::-1]
+            self._by_room = (order, at_least)
+        return self._by_room
 
     def sample_pairs(self, batch_size: int, operator: Operator, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
         """``batch_size`` pairs (x, x') of the operator's pair distribution, x uniform over eligible states."""
         if self.size == 0:
             raise ValueError("the buffer is empty: add episodes before sampling pairs")
-        max_room = int(self.room[: self.size].max())
+        order, at_least = self._room_index()
+        max_room = len(at_least) - 1
         if max_room < operator.min_offset:
             raise ValueError(f"no episode in the buffer is long enough for {operator.name} pairs")
         # Offsets follow the operator's law, cut at the longest episode; then x is drawn uniformly among
-        # the states whose episode lasts k more steps (redrawing x, never k, so the law is not tilted).
+        # the states whose episode lasts k more steps (x is conditioned on k, so the law of k is not tilted).
         k = operator.sample_offsets(batch_size, rng)
         for _ in range(1000):
             long = k > max_room
@@ -65,14 +78,8 @@ class EpisodicBuffer:
                 break
             k[long] = operator.sample_offsets(int(long.sum()), rng)
         k = np.minimum(k, max_room)
-        i = rng.integers(0, self.size, size=batch_size)
-        for _ in range(10000):
-            bad = self.room[i] < k
-            if not bad.any():
-                break
-            i[bad] = rng.integers(0, self.size, size=int(bad.sum()))
-        else:
-            raise ValueError(f"the buffer holds too few states with enough later steps for {operator.name} pairs")
+        # The states with room >= k are the first at_least[k] of ``order``: pick one uniformly.
+        i = order[(rng.random(batch_size) * at_least[k]).astype(np.int64)]
         j = (i + k) % self.capacity
         return self.obs[torch.from_numpy(i)], self.obs[torch.from_numpy(j)]
 

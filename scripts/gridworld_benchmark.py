@@ -146,6 +146,7 @@ def main() -> None:
     p.add_argument("--dim", type=int, default=11)
     p.add_argument("--operator", default=None, help="override the fit's operator, e.g. successor:0.95 (ablations)")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (several workers can share one GPU)")
     p.add_argument("--threads-per-worker", type=int, default=1)
     p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
     p.add_argument("--artifacts", action="store_true", help="also keep plots, TensorBoard logs and checkpoints")
@@ -165,6 +166,7 @@ def main() -> None:
                 "steps": args.steps,
                 "seed": seed,
                 "eval_every": 100,
+                "device": args.device,
                 **({"operator": args.operator} if args.operator else {}),
             },
         }

@@ -1,6 +1,7 @@
 """Speed on this machine: GridRoom-4, xy, k = 11 — time to 0.95 / 0.99 mean cosine and steps/s, side by side.
 
     python scripts/speed_benchmark.py --out results/speed     # resumable; runs one job at a time, all threads
+    python scripts/speed_benchmark.py --out results/speed_gpu --device cuda     # the same on a GPU
 
 Every method runs with the library defaults (dedup forward passes, batch 8192, Fourier-feature MLP 3x256,
 cosine schedule), plus one "straightforward" NestedLoRA configuration (batch 1024, plain MLP 3x256,
@@ -40,10 +41,11 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=2500)
     p.add_argument("--baseline-steps", type=int, default=3000)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (the straightforward baseline runs there too)")
     args = p.parse_args()
     from rlspectral.sweep import load_results, run_sweep
 
-    base = {"layout": args.layout, "k": 11, "eval_every": 50}
+    base = {"layout": args.layout, "k": 11, "eval_every": 50, "device": args.device}
     jobs = [
         {
             "id": f"{m}__s{s}",
@@ -116,9 +118,11 @@ def main() -> None:
                 f"{rr.mean():.4f} ± {rr.std():.4f} |"
             )
     out = Path(args.out)
+    devices = sorted({r.get("device", "cpu (not recorded)") for r in results})
+    rows.insert(0, f"Device: {', '.join(devices)}\n")
     (out / "table.md").write_text("\n".join(rows) + "\n")
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    _plot(results, summary, out / "speed.png", args.layout)
+    _plot(results, summary, out / "speed.png", f"{args.layout} ({', '.join(devices)})")
     print((out / "table.md").read_text())
 
 

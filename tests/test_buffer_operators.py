@@ -27,6 +27,19 @@ def test_successor_offsets_are_geometric_and_stay_in_episode():
     np.testing.assert_allclose(freq[:10], law[:10], rtol=0.05)
 
 
+def test_start_state_is_uniform_among_states_with_room_and_cache_follows_new_episodes():
+    buf = tagged_buffer(n_episodes=100, length=20)
+    x, y = PairSampler(buf, successor(0.9), seed=3)(400_000)
+    t, k = x[:, 1].numpy().astype(int), (y[:, 1] - x[:, 1]).numpy().astype(int)
+    for lag in (1, 5, 15):  # given k, x_t is uniform over t = 0..20 - k (every episode has the same length)
+        counts = np.bincount(t[k == lag], minlength=21)[: 21 - lag]
+        assert counts.min() > 0 and np.all(np.bincount(t[k == lag], minlength=21)[21 - lag :] == 0)
+        np.testing.assert_allclose(counts / counts.mean(), 1.0, atol=0.1)
+    buf.add_episode(np.stack([np.full(61, 999), np.arange(61)], 1).astype(np.float32))  # a longer episode
+    x, y = PairSampler(buf, successor(0.9), seed=4)(200_000)
+    assert (y[:, 1] - x[:, 1]).max() > 20 and torch.all(x[(y[:, 1] - x[:, 1]) > 20, 0] == 999)
+
+
 def test_fixed_offsets_and_wrapping_ring():
     buf = tagged_buffer(n_episodes=30, length=10, capacity=100)  # the ring wraps several times
     assert len(buf) == 100
