@@ -245,6 +245,30 @@ def test_bonus_definitions():
     np.testing.assert_array_equal(EigenpurposeBonus()(s, s_next), 0)
 
 
+def test_novelty_cache_matches_fresh_embeddings_across_new_states_and_weight_changes():
+    torch.manual_seed(0)
+    cfg = LearnerConfig(obs_shape=(3,), k=4, hidden=(16,))
+    cached = NoveltyBonus(memory=50, neighbors=3, normalize=False)
+    learner = SpectralLearner(cfg)
+    cached.features = EigenFeatures(cfg)
+    cached.features.load_learner(learner)
+    query = torch.randn(20, 3)
+    for t in range(8):
+        cached.observe(torch.randn(17, 3))  # wraps the ring of 50 several times
+        if t == 4:  # the learner moves: the cache must be redone
+            with torch.no_grad():
+                next(learner.f.parameters()).add_(0.5)
+            cached.features.load_learner(learner)
+        fresh = NoveltyBonus(memory=50, neighbors=3, normalize=False)
+        fresh.features = cached.features
+        fresh.memory, fresh.size, fresh.pos = cached.memory.clone(), cached.size, cached.pos
+        np.testing.assert_allclose(cached(query, query), fresh(query, query), rtol=1e-5, atol=1e-6)
+    state = cached.features.state_dict()
+    version = cached.features.version
+    cached.features.load_state_dict(state)
+    assert cached.features.version > version
+
+
 def test_episode_stream_never_crosses_episodes():
     buf = EpisodicBuffer(100, (1,))
     stream = EpisodeStream(buf, n_envs=2, max_length=4)

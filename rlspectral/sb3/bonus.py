@@ -3,7 +3,8 @@
 * ``eigenpurpose`` (Machado et al., 2017; covering options, Jinnai et al., 2019): r = s * (phi_i(s') - phi_i(s)),
   by default for mode i = 1, the first non-constant eigenfunction (the Fiedler vector, which crosses bottlenecks).
 * ``novelty``: a count-like bonus, the mean distance from phi(s') to its ``neighbors`` nearest embeddings among
-  the last ``memory`` visited states (re-embedded with the current phi at every call, so never stale).
+  the last ``memory`` visited states (embedded with the current phi: the cached embeddings are redone whenever
+  the features' weights change, so never stale; a new state is embedded once, when it arrives).
 * ``goal``: shaping towards a goal observation g, r = -||phi(s') - phi(g)|| (Wu, Tucker, Nachum, 2019); phi may
   also be a fixed embedding (raw observations, exact eigenvectors) for baselines.
 
@@ -31,6 +32,7 @@ class IntrinsicReward:
 
     name = "intrinsic"
     needs_features = True  # False: the bonus runs without learned eigenfunctions (the callback may skip learning)
+    uses_start = True  # False: raw() reads phi_next only and gets phi=None (one forward pass saved)
 
     def __init__(self, coef: float = 0.1, normalize: bool = True):
         self.coef, self.normalize = float(coef), bool(normalize)
@@ -41,7 +43,7 @@ class IntrinsicReward:
     def ready(self) -> bool:
         return self.features is not None and self.features.is_loaded
 
-    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
+    def raw(self, phi: Tensor | None, phi_next: Tensor) -> Tensor:
         """The unscaled reward ``[n]`` of transitions with embeddings ``phi -> phi_next``."""
         raise NotImplementedError
 
@@ -50,7 +52,8 @@ class IntrinsicReward:
         if not self.ready:
             return torch.zeros(len(obs))
         device = self.features.inv_norm.device
-        return self.raw(self.features(obs.to(device)), self.features(next_obs.to(device))).float().cpu()
+        phi = self.features(obs.to(device)) if self.uses_start else None
+        return self.raw(phi, self.features(next_obs.to(device))).float().cpu()
 
     def observe(self, next_obs: Tensor) -> None:
         """Called by the callback with every newly visited observation (a hook for memory-based bonuses)."""
@@ -86,28 +89,47 @@ class NoveltyBonus(IntrinsicReward):
     """Mean distance of phi(s') to its nearest neighbours among recently visited states."""
 
     name = "novelty"
+    uses_start = False
 
     def __init__(self, memory: int = 1000, neighbors: int = 10, coef: float = 0.1, normalize: bool = True):
         super().__init__(coef, normalize)
         self.capacity, self.neighbors = int(memory), int(neighbors)
         self.memory: Tensor | None = None
         self.pos = self.size = 0
+        self._phi: Tensor | None = None  # embeddings of memory[: size] under features.version == _phi_version
+        self._phi_version = -1
 
+    @torch.no_grad()
     def observe(self, next_obs: Tensor) -> None:
         x = torch.as_tensor(next_obs)
+        x = x[-self.capacity :] if len(x) > self.capacity else x
         if self.memory is None:
             self.memory = torch.zeros((self.capacity, *x.shape[1:]), dtype=x.dtype)
         idx = (self.pos + torch.arange(len(x))) % self.capacity
-        self.memory[idx] = x[-self.capacity :] if len(x) > self.capacity else x
+        self.memory[idx] = x
         self.pos = int((self.pos + len(x)) % self.capacity)
         self.size = min(self.size + len(x), self.capacity)
+        if self._phi is not None and self.ready and self._phi_version == self.features.version:
+            self._phi[idx.to(self._phi.device)] = self.features(x.to(self._phi.device)).to(self._phi.dtype)
 
-    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
+    @torch.no_grad()
+    def _memory_embeddings(self, device: torch.device) -> Tensor:
+        """phi of the remembered states, recomputed only after the features changed."""
+        if self._phi is None or self._phi_version != self.features.version or self._phi.device != device:
+            phi = self.features(self.memory[: self.size].to(device))
+            self._phi = torch.zeros((self.capacity, phi.shape[1]), dtype=phi.dtype, device=device)
+            self._phi[: self.size] = phi
+            self._phi_version = self.features.version
+        return self._phi[: self.size]
+
+    def raw(self, phi: Tensor | None, phi_next: Tensor) -> Tensor:
         if self.size == 0:
             return torch.zeros(len(phi_next), device=phi_next.device)
-        mem = self.features(self.memory[: self.size].to(phi_next.device))
-        dist = torch.cdist(phi_next, mem)
+        dist = torch.cdist(phi_next, self._memory_embeddings(phi_next.device).to(phi_next.dtype))
         return dist.topk(min(self.neighbors, self.size), dim=1, largest=False).values.mean(1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**super().__getstate__(), "_phi": None, "_phi_version": -1}
 
 
 class GoalBonus(IntrinsicReward):

@@ -48,6 +48,7 @@ class EigenFeatures(nn.Module):
         self.register_buffer("inv_norm", torch.ones(k))
         self.register_buffer("eigenvalues", torch.zeros(k))
         self.register_buffer("loaded", torch.zeros((), dtype=torch.bool))
+        self.version = 0  # bumped whenever the weights change (load_learner, load_state_dict): caches key on it
 
     @property
     def is_loaded(self) -> bool:
@@ -71,6 +72,11 @@ class EigenFeatures(nn.Module):
         self.inv_norm.copy_(inv_norm.to(self.inv_norm.device))
         self.eigenvalues.copy_(torch.from_numpy(values.copy()))
         self.loaded.fill_(True)
+        self.version += 1
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:  # load_state_dict of this module or a parent
+        super()._load_from_state_dict(*args, **kwargs)
+        self.version += 1
 
     def apply(self, fn: Callable[[nn.Module], None]) -> EigenFeatures:  # type: ignore[override]
         """``nn.Module.apply`` except on the eigen-network (see the module docstring: ``ortho_init``)."""
