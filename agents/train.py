@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ def train(
     steps: int | None = None,
     seed: int = 0,
     out: str | Path = "runs/train",
+    callbacks: Sequence[Any] = (),
     **overrides: Any,
 ) -> dict[str, Any]:
     """Train ``algo`` on ``env_id`` with ``features`` (raw | spectral | both) and ``bonus`` (none | eigenpurpose |
@@ -74,7 +76,8 @@ def train(
 
     ``overrides`` replace recipe keys (see :mod:`agents.recipes`; dicts merge); also ``obs`` (gridworld observation
     type), ``checkpoint`` (pretrained eigenfunctions, kept fixed: no online learning), ``progress``, ``threads``.
-    Any other name goes to the SB3 algorithm (e.g. ``learning_rate``).
+    Any other name goes to the SB3 algorithm (e.g. ``learning_rate``). ``callbacks`` (SB3 callbacks) run after
+    the library's own; an :class:`agents.monitor.ResourceMonitor` among them is given the online spectral learner.
     """
     import numpy as np
     import torch
@@ -85,6 +88,7 @@ def train(
 
     from agents.environments import goal_observation, make_env, spectral_inputs
     from agents.evaluation import PeriodicEvaluation
+    from agents.monitor import ResourceMonitor
     from agents.progress import ProgressBar
     from agents.report import plot_learning_curve, write_results
     from rlspectral.sb3 import (
@@ -150,7 +154,8 @@ def train(
         **algo_kwargs,
     )  # fmt: skip
 
-    callbacks: list[BaseCallback] = []
+    extra_callbacks = list(callbacks)
+    callbacks: list[BaseCallback] = []  # type: ignore[no-redef]
     bar = ProgressBar(steps, desc=f"{algo} {env_id}") if progress else None
     callbacks += [bar] if bar is not None else []
     spectral_cb = None
@@ -166,6 +171,10 @@ def train(
         callbacks.append(spectral_cb)
     evaluation = PeriodicEvaluation(eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar)
     callbacks.append(evaluation)
+    for extra in extra_callbacks:
+        if isinstance(extra, ResourceMonitor) and extra.learner_source is None:
+            extra.learner_source = spectral_cb
+        callbacks.append(extra)
 
     start = time.perf_counter()
     model.learn(steps, callback=callbacks, tb_log_name=f"{algo}_{features}_{bonus}_s{seed}")

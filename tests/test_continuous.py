@@ -156,3 +156,24 @@ def test_scale_inputs_maps_the_box_bounds_to_unit_range():
     torch.testing.assert_close((corners - body.center) / body.half_range, torch.tensor([[-1.0, -1.0], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="finite observation bounds"):
         learner_config_for(gym.spaces.Box(-np.inf, np.inf, (2,)), {"k": 2, "scale_inputs": True})
+
+
+def test_resource_monitor_reads_memory_throughput_and_the_online_learner(tmp_path):
+    """The reliability monitor gets the online learner through ``train(callbacks=...)`` and logs as it goes."""
+    import csv
+
+    from agents.monitor import ResourceMonitor
+    from agents.train import train
+
+    monitor = ResourceMonitor(every=100, path=tmp_path / "resources.csv")
+    callback = {"learning_starts": 100, "train_freq": 100, "gradient_steps": 2, "batch_size": 64}
+    train("Pendulum-v1", "sac", "raw", "novelty", 400, 0, tmp_path, progress=False, eval_every=400, eval_episodes=1,
+          callback=callback, learning_starts=50, callbacks=[monitor])  # fmt: skip
+    rows = monitor.history
+    assert [r["timesteps"] for r in rows] == [0, 100, 200, 300, 400]
+    assert all(r["rss_mb"] > 10 and r["peak_rss_mb"] >= r["rss_mb"] * 0.5 for r in rows)
+    assert rows[-1]["spectral_updates"] == 6 and len(rows[-1]["eigenvalues"]) == monitor.learner.config.k
+    with open(tmp_path / "resources.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == len(rows)  # written as the run goes
+    s = monitor.summary()
+    assert s["weights_finite_throughout"] and s["steps_per_s_steady"] > 0 and s["spectral_updates"] == 6
