@@ -122,7 +122,7 @@ def main() -> None:
     rows.insert(0, f"Device: {', '.join(devices)}\n")
     (out / "table.md").write_text("\n".join(rows) + "\n")
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    _plot(results, summary, out / "speed.png", f"{args.layout} ({', '.join(devices)})")
+    _plot(results, summary, out / "speed.png", f"{args.layout}, xy, k = 11 on {', '.join(devices)}")
     print((out / "table.md").read_text())
 
 
@@ -147,12 +147,13 @@ def _plot(results: list[dict[str, Any]], summary: dict[str, Any], path: Path, la
             style = ":" if variant == "straightforward" else "-"
             seed_band(ax, t, v, f"{m} ({variant})", fmt=style)
         ax.axhline(0.99, color="k", lw=0.6, ls="--")
-        ax.set_title(f"{layout}, xy, k = 11: {title}")
+        ax.set_title(title)
         ax.set_xlabel("training time (s)")
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("mean cosine similarity")
     axes[1].legend(fontsize=7, loc="lower right")
+    fig.suptitle(layout, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
