@@ -48,6 +48,7 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--episode-length", type=int, default=d.episode_length)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (pairs are sampled on the CPU)")
     p.add_argument("--out", default="runs/fit", help="output directory")
     p.add_argument("--no-progress", action="store_true")
 
@@ -65,6 +66,7 @@ def run_fit(args: argparse.Namespace) -> int:
         make_operator(args.operator)
     except ValueError as e:
         raise SpectralError(str(e)) from None
+    _check_device(args.device)
     cfg = GridFitConfig(
         layout=_layout_from(args),
         obs=args.obs,
@@ -78,6 +80,7 @@ def run_fit(args: argparse.Namespace) -> int:
         episode_length=args.episode_length,
         seed=args.seed,
         threads=args.threads,
+        device=args.device,
         eval_every=max(1, min(100, args.steps // 10)),
     )
     m = fit_gridworld(cfg, out=args.out, progress=not args.no_progress)
@@ -87,6 +90,20 @@ def run_fit(args: argparse.Namespace) -> int:
         f"({m['steps_per_s']:.0f} steps/s) -> {args.out}"
     )
     return 0
+
+
+def _check_device(device: str) -> None:
+    """A one-line error for a device torch cannot use here."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise SpectralError(f"--device {device!r} is not a torch device: use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SpectralError(f"--device {device}: this torch build sees no CUDA GPU; use --device cpu")
+    if dev.type not in ("cpu", "cuda"):
+        raise SpectralError(f"--device {device}: only cpu and cuda are supported")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ import json
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 import envs
 from envs import GridWorldEnv, load_grid, transition_eigenpairs
@@ -130,7 +131,15 @@ def test_fit_command_writes_outputs(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [["fit", "--env", "NoSuch"], ["fit", "--dim", "0"], ["fit", "--obs", "rgb"], ["fit", "--operator", "bogus"]],
+    [
+        ["fit", "--env", "NoSuch"],
+        ["fit", "--dim", "0"],
+        ["fit", "--obs", "rgb"],
+        ["fit", "--operator", "bogus"],
+        ["fit", "--device", "gpu0"],
+        ["fit", "--device", "meta"],
+    ]
+    + ([] if torch.cuda.is_available() else [["fit", "--device", "cuda"]]),
 )
 def test_fit_bad_arguments_exit_2_with_one_line(argv, capsys):
     with pytest.raises(SystemExit) as e:
