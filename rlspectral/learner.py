@@ -272,15 +272,18 @@ class SpectralLearner:
         return vals, F[:, order] * inv_norm
 
     @torch.no_grad()
-    def mode_normalization(self) -> tuple[np.ndarray, Tensor, Tensor]:
-        """``(values, order, inv_norm)``: eigenvalues sorted descending, the mode order, and 1 / ||f_i|| in L2(rho)
-        in that order (1 before any update), so that ``phi(x) = f(x)[:, order] * inv_norm``."""
+    def mode_normalization(self, order: Tensor | None = None) -> tuple[np.ndarray, Tensor, Tensor]:
+        """``(values, order, inv_norm)``: eigenvalues in mode order, the mode order, and 1 / ||f_i|| in L2(rho)
+        in that order (1 before any update), so that ``phi(x) = f(x)[:, order] * inv_norm``. The order is the
+        eigenvalues descending unless ``order`` is given (a permutation of ``range(k)`` to keep)."""
         vals = self.eigenvalues
-        order = np.argsort(-vals, kind="stable")
         d = self.running_Mf.diagonal()
+        if order is None:
+            idx = torch.from_numpy(np.argsort(-vals, kind="stable").copy()).to(d.device)
+        else:
+            idx = order.to(device=d.device, dtype=torch.long)
         norms = torch.where(d > 1e-12, d.clamp_min(1e-12).sqrt(), torch.ones_like(d))
-        idx = torch.from_numpy(order.copy()).to(d.device)
-        return vals[order], idx, 1.0 / norms[idx]
+        return vals[idx.cpu().numpy()], idx, 1.0 / norms[idx]
 
     # ----------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:

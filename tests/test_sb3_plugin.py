@@ -95,10 +95,12 @@ def test_trains_with_extractor_and_callback(algo, tmp_path):
     exts = cb.extractors
     assert len(exts) == N_EXTRACTORS[algo]  # SAC: actor, critic, critic target; TD3: + actor target
     obs = torch.as_tensor(np.stack([model.observation_space.sample() for _ in range(16)]))
-    reference = cb.features(obs)
-    for ext in exts:  # every copy holds the learner's latest eigenfunctions, bit for bit
+    by_mode = torch.empty(16, 4)  # the bonus features, columns back in the network's mode index order
+    by_mode[:, cb.features.order] = cb.features(obs)
+    for ext in exts:  # every copy holds the learner's latest eigenfunctions, bit for bit, in its own fixed order
         assert ext.eigen.is_loaded
-        assert torch.equal(ext(obs)[:, :4], reference)
+        assert torch.equal(ext(obs)[:, :4], by_mode[:, ext.eigen.order])
+        assert torch.equal(ext.eigen.order, exts[0].eigen.order)
     with open(tmp_path / "progress.csv") as f:
         columns = set(next(csv.reader(f)))
     assert {"spectral/loss", "spectral/eigenvalue_00", "intrinsic/reward_mean"} <= columns
@@ -245,6 +247,31 @@ def test_bonus_definitions():
     np.testing.assert_array_equal(EigenpurposeBonus()(s, s_next), 0)
 
 
+def test_unsorted_load_keeps_the_columns_when_eigenvalue_estimates_cross():
+    torch.manual_seed(0)
+    cfg = LearnerConfig(obs_shape=(3,), k=4, hidden=(16,))
+    learner = SpectralLearner(cfg)
+    eigen, sorted_ = EigenFeatures(cfg), EigenFeatures(cfg)
+
+    def set_estimates(v: list[float]) -> None:  # diag M = v, diag C = v^2: Rayleigh (C/M) and LoRA (M) agree on order
+        with torch.no_grad():
+            learner.running_Mf.copy_(torch.diag(torch.tensor(v)))
+            learner.running_C.copy_(torch.diag(torch.tensor(v) ** 2))
+
+    x = torch.randn(8, 3)
+    for v in ([0.9, 0.7, 0.5, 0.3], [0.9, 0.5, 0.7, 0.3]):  # estimates of modes 1 and 2 cross
+        set_estimates(v)
+        eigen.load_learner(learner, sort=False)
+        sorted_.load_learner(learner)
+        assert torch.equal(eigen.order, torch.arange(4))  # column j is always the network's output j
+        torch.testing.assert_close(eigen(x), learner.f(x) / torch.tensor(v).sqrt())
+        np.testing.assert_allclose(eigen.eigenvalues.numpy(), learner.eigenvalues, rtol=1e-6)
+        assert np.all(np.diff(sorted_.eigenvalues.numpy()) <= 0)  # the default: eigenvalues descending
+        for j in range(4):  # same functions and normalization, only the column order differs
+            torch.testing.assert_close(eigen(x)[:, j], sorted_(x)[:, int((sorted_.order == j).nonzero())])
+    assert torch.equal(sorted_.order, torch.tensor([0, 2, 1, 3]))
+
+
 def test_novelty_cache_matches_fresh_embeddings_across_new_states_and_weight_changes():
     torch.manual_seed(0)
     cfg = LearnerConfig(obs_shape=(3,), k=4, hidden=(16,))
@@ -331,7 +358,9 @@ def test_image_observations(tmp_path):
     preprocessed = model.policy.obs_to_tensor(obs)[0]
     feats = model.policy.extract_features(preprocessed, model.policy.features_extractor)
     # SB3 hands the extractor images scaled to [0, 1]; the learner reads uint8 and scales itself: same features
-    torch.testing.assert_close(feats[:, :4], cb.features(torch.as_tensor(obs)))
+    by_mode = torch.empty_like(feats[:, :4])  # the bonus features sort modes; the policy's keep the index order
+    by_mode[:, cb.features.order] = cb.features(torch.as_tensor(obs))
+    torch.testing.assert_close(feats[:, :4], by_mode)
     assert feats.shape[1] == 4 + int(np.prod(env.observation_space.shape))
     learner, steps = cb.learner, cb.learner.step
     model.learn(128, callback=cb, reset_num_timesteps=False)  # a second learn() keeps training the same learner

@@ -81,6 +81,7 @@ class SpectralCallback(BaseCallback):
         self.learner: SpectralLearner | None = None
         self._initialized = False
         self._next_round = self.learning_starts
+        self.order_changes = 0  # pushes at which the eigenvalue-sorted mode order moved (spectral/order_changes)
         self._intrinsic_returns: deque[float] = deque(maxlen=100)
         self._extrinsic_returns: deque[float] = deque(maxlen=100)
 
@@ -241,12 +242,16 @@ class SpectralCallback(BaseCallback):
 
     def _push(self) -> None:
         """Copy the learner's eigenfunctions into the bonus features and the policy's extractors."""
+        previous = self.features.order.clone() if self.features.is_loaded else None
         self.features.load_learner(self.learner)
+        if previous is not None:  # how often the sorted order moved (the policy's columns keep the index order)
+            self.order_changes += int(not torch.equal(previous, self.features.order))
+            self.logger.record("spectral/order_changes", self.order_changes)
         if not self.push:
             return
         for ext in self.extractors:
             if ext.mode == "frozen" or not ext.eigen.is_loaded:
-                ext.eigen.load_learner(self.learner)
+                ext.eigen.load_learner(self.learner, sort=False)  # a policy input must not be permuted
 
     # ----------------------------------------------------------------- logging
     def _on_rollout_end(self) -> None:

@@ -1,8 +1,9 @@
 """The learned eigenfunctions as a module: phi(x) = f(x)[:, order] / sqrt(diag M)[order].
 
 This is :meth:`SpectralLearner.eigenfunctions` (``solve=False``) frozen into an ``nn.Module``: the eigen-network
-``f`` plus two buffers, the mode order (eigenvalues descending) and the L2(rho) normalization from the learner's
-running Gram diagonal. It is what features extractors and intrinsic rewards evaluate, so both see the same
+``f`` plus two buffers, the mode order (eigenvalues descending; the network's own index order for a policy's
+online features, see :meth:`load_learner`) and the L2(rho) normalization from the learner's running Gram diagonal.
+It is what features extractors and intrinsic rewards evaluate, so both see the same
 functions, and it travels in the SB3 policy's ``state_dict``.
 
 Two guards for SB3:
@@ -59,15 +60,18 @@ class EigenFeatures(nn.Module):
         return self.net(x)[:, self.order] * self.inv_norm
 
     @torch.no_grad()
-    def load_learner(self, learner: SpectralLearner) -> None:
+    def load_learner(self, learner: SpectralLearner, sort: bool = True) -> None:
         """Copy ``learner.f`` in place (parameter identity, hence optimizer state, is kept) with its current
-        mode order and normalization."""
+        normalization, modes sorted by the current eigenvalue estimates. ``sort=False`` keeps the network's own
+        mode order instead (column j = output j, which the nested objectives drive to the j-th eigenfunction): a
+        policy reading these features online must not see its inputs permuted whenever two noisy estimates cross."""
         if learner.config.network_config() != self.config.network_config():
             raise ValueError(
                 "the learner's network does not match the features' network: build both from the same LearnerConfig"
             )
         self.net.load_state_dict(learner.f.state_dict())
-        values, order, inv_norm = learner.mode_normalization()
+        index_order = torch.arange(self.config.k, device=self.order.device)
+        values, order, inv_norm = learner.mode_normalization(None if sort else index_order)
         self.order.copy_(order.to(self.order.device))
         self.inv_norm.copy_(inv_norm.to(self.inv_norm.device))
         self.eigenvalues.copy_(torch.from_numpy(values.copy()))
