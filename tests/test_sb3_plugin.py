@@ -247,28 +247,32 @@ def test_bonus_definitions():
     np.testing.assert_array_equal(EigenpurposeBonus()(s, s_next), 0)
 
 
-def test_unsorted_load_keeps_the_columns_when_eigenvalue_estimates_cross():
+def test_keep_order_holds_the_columns_when_eigenvalue_estimates_cross():
     torch.manual_seed(0)
     cfg = LearnerConfig(obs_shape=(3,), k=4, hidden=(16,))
     learner = SpectralLearner(cfg)
-    eigen, sorted_ = EigenFeatures(cfg), EigenFeatures(cfg)
+    online, pretrained, sorted_ = EigenFeatures(cfg), EigenFeatures(cfg), EigenFeatures(cfg)
 
     def set_estimates(v: list[float]) -> None:  # diag M = v, diag C = v^2: Rayleigh (C/M) and LoRA (M) agree on order
         with torch.no_grad():
             learner.running_Mf.copy_(torch.diag(torch.tensor(v)))
             learner.running_C.copy_(torch.diag(torch.tensor(v) ** 2))
 
+    set_estimates([0.3, 0.9, 0.7, 0.5])
+    pretrained.load_learner(learner)  # a checkpoint's features: sorted when loaded
     x = torch.randn(8, 3)
     for v in ([0.9, 0.7, 0.5, 0.3], [0.9, 0.5, 0.7, 0.3]):  # estimates of modes 1 and 2 cross
         set_estimates(v)
-        eigen.load_learner(learner, sort=False)
+        online.load_learner(learner, keep_order=True)
+        pretrained.load_learner(learner, keep_order=True)
         sorted_.load_learner(learner)
-        assert torch.equal(eigen.order, torch.arange(4))  # column j is always the network's output j
-        torch.testing.assert_close(eigen(x), learner.f(x) / torch.tensor(v).sqrt())
-        np.testing.assert_allclose(eigen.eigenvalues.numpy(), learner.eigenvalues, rtol=1e-6)
+        assert torch.equal(online.order, torch.arange(4))  # first load: the network's own order, then kept
+        assert torch.equal(pretrained.order, torch.tensor([1, 2, 3, 0]))  # the order it had, kept
+        torch.testing.assert_close(online(x), learner.f(x) / torch.tensor(v).sqrt())
+        np.testing.assert_allclose(online.eigenvalues.numpy(), learner.eigenvalues, rtol=1e-6)
         assert np.all(np.diff(sorted_.eigenvalues.numpy()) <= 0)  # the default: eigenvalues descending
         for j in range(4):  # same functions and normalization, only the column order differs
-            torch.testing.assert_close(eigen(x)[:, j], sorted_(x)[:, int((sorted_.order == j).nonzero())])
+            torch.testing.assert_close(online(x)[:, j], sorted_(x)[:, int((sorted_.order == j).nonzero())])
     assert torch.equal(sorted_.order, torch.tensor([0, 2, 1, 3]))
 
 

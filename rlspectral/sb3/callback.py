@@ -244,14 +244,14 @@ class SpectralCallback(BaseCallback):
         """Copy the learner's eigenfunctions into the bonus features and the policy's extractors."""
         previous = self.features.order.clone() if self.features.is_loaded else None
         self.features.load_learner(self.learner)
-        if previous is not None:  # how often the sorted order moved (the policy's columns keep the index order)
+        if previous is not None:  # how often the sorted order moved (the policy's columns do not)
             self.order_changes += int(not torch.equal(previous, self.features.order))
             self.logger.record("spectral/order_changes", self.order_changes)
         if not self.push:
             return
         for ext in self.extractors:
             if ext.mode == "frozen" or not ext.eigen.is_loaded:
-                ext.eigen.load_learner(self.learner, sort=False)  # a policy input must not be permuted
+                ext.eigen.load_learner(self.learner, keep_order=True)  # a policy input must not be permuted
 
     # ----------------------------------------------------------------- logging
     def _on_rollout_end(self) -> None:

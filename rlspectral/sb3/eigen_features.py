@@ -60,18 +60,19 @@ class EigenFeatures(nn.Module):
         return self.net(x)[:, self.order] * self.inv_norm
 
     @torch.no_grad()
-    def load_learner(self, learner: SpectralLearner, sort: bool = True) -> None:
+    def load_learner(self, learner: SpectralLearner, keep_order: bool = False) -> None:
         """Copy ``learner.f`` in place (parameter identity, hence optimizer state, is kept) with its current
-        normalization, modes sorted by the current eigenvalue estimates. ``sort=False`` keeps the network's own
-        mode order instead (column j = output j, which the nested objectives drive to the j-th eigenfunction): a
-        policy reading these features online must not see its inputs permuted whenever two noisy estimates cross."""
+        normalization, modes sorted by the current eigenvalue estimates. ``keep_order`` is for a policy's input,
+        whose columns must not be permuted whenever two noisy estimates cross: the order already held is kept (a
+        checkpoint's sort), and a first load takes the network's own mode order, which the nested objectives drive
+        to the eigenvalue order (column j = output j)."""
         if learner.config.network_config() != self.config.network_config():
             raise ValueError(
                 "the learner's network does not match the features' network: build both from the same LearnerConfig"
             )
         self.net.load_state_dict(learner.f.state_dict())
-        index_order = torch.arange(self.config.k, device=self.order.device)
-        values, order, inv_norm = learner.mode_normalization(None if sort else index_order)
+        keep = self.order if self.is_loaded else torch.arange(self.config.k, device=self.order.device)
+        values, order, inv_norm = learner.mode_normalization(keep if keep_order else None)
         self.order.copy_(order.to(self.order.device))
         self.inv_norm.copy_(inv_norm.to(self.inv_norm.device))
         self.eigenvalues.copy_(torch.from_numpy(values.copy()))
