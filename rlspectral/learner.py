@@ -282,6 +282,8 @@ class SpectralLearner:
             idx = torch.from_numpy(np.argsort(-vals, kind="stable").copy()).to(d.device)
         else:
             idx = order.to(device=d.device, dtype=torch.long)
+            if not torch.equal(idx.sort().values, torch.arange(len(vals), device=d.device)):
+                raise ValueError(f"order must be a permutation of range({len(vals)}), got {order.tolist()}")
         norms = torch.where(d > 1e-12, d.clamp_min(1e-12).sqrt(), torch.ones_like(d))
         return vals[idx.cpu().numpy()], idx, 1.0 / norms[idx]
 

@@ -274,6 +274,8 @@ def test_keep_order_holds_the_columns_when_eigenvalue_estimates_cross():
         for j in range(4):  # same functions and normalization, only the column order differs
             torch.testing.assert_close(online(x)[:, j], sorted_(x)[:, int((sorted_.order == j).nonzero())])
     assert torch.equal(sorted_.order, torch.tensor([0, 2, 1, 3]))
+    with pytest.raises(ValueError, match="permutation of range"):
+        learner.mode_normalization(torch.tensor([0, 0, 1, 2]))
 
 
 def test_novelty_cache_matches_fresh_embeddings_across_new_states_and_weight_changes():
