@@ -48,16 +48,19 @@ class FitConfig:
     device: str = "cpu"  # "cuda" trains on the GPU (sampling stays on the CPU); timings synchronize the device
     shift: float = 0.1  # NestedLoRA / NestedOMM learn S + shift*I: S_0.9 >= -0.053, so the top-k are never negative
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
+    realign_every: int = 0  # nested methods only: Rayleigh-Ritz step on the output layer every N steps and at the end
 
     def learner_config(
         self, obs_shape: tuple[int, ...], k: int, fourier_features: int, fourier_scale: float, dedup: bool = False
     ) -> LearnerConfig:
         """The :class:`LearnerConfig` of this fit (cosine schedule over ``steps``, the shift for nested methods)."""
-        shift = {"shift": self.shift} if self.method.startswith("nested") else {}
+        nested = self.method.startswith("nested")
+        shift = {"shift": self.shift} if nested else {}
         return LearnerConfig(
             obs_shape=tuple(obs_shape), k=k, method=self.method, operator=self.operator, hidden=tuple(self.hidden),
             fourier_features=fourier_features, fourier_scale=fourier_scale, lr=self.lr, schedule="cosine",
             total_steps=self.steps, dedup=dedup, seed=self.seed, objective_kwargs={**shift, **self.objective_kwargs},
+            realign_every=self.realign_every if nested else 0,
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,6 +76,7 @@ class GridFitConfig(FitConfig):
     episodes: int = 50_000
     episode_length: int = 50
     dedup: bool = True  # one forward pass per distinct state in a batch (same values and gradients)
+    realign_every: int = 100  # SpectralLearner.realign: separates modes of near-equal eigenvalues (nested methods)
 
 
 def mode_cosines(

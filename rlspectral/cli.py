@@ -47,6 +47,10 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--episodes", type=int, default=d.episodes, help="random-walk episodes of replay")
     p.add_argument("--episode-length", type=int, default=d.episode_length)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument(
+        "--realign-every", type=int, default=d.realign_every,
+        help="nested methods: Rayleigh-Ritz step on the output layer every N steps and at the end (0: off)",
+    )  # fmt: skip
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (pairs are sampled on the CPU)")
     p.add_argument("--out", default="runs/fit", help="output directory")
@@ -60,6 +64,8 @@ def run_fit(args: argparse.Namespace) -> int:
     for name in ("dim", "steps", "batch_size", "episodes", "episode_length"):
         if getattr(args, name) < 1:
             raise SpectralError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.realign_every < 0:
+        raise SpectralError(f"--realign-every must be >= 0, got {args.realign_every}")
     if args.lr <= 0:
         raise SpectralError(f"--lr must be > 0, got {args.lr}")
     try:
@@ -79,6 +85,7 @@ def run_fit(args: argparse.Namespace) -> int:
         episodes=args.episodes,
         episode_length=args.episode_length,
         seed=args.seed,
+        realign_every=args.realign_every,
         threads=args.threads,
         device=args.device,
         eval_every=max(1, min(100, args.steps // 10)),

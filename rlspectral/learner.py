@@ -48,6 +48,8 @@ class LearnerConfig:
     dedup: bool = False  # evaluate the network once per distinct observation in a batch (discrete state spaces)
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
     ema: float = 0.98
+    realign_every: int = 0  # nested methods: Rayleigh-Ritz step on the output layer every N fit() steps and at the end
+    realign_batches: int = 0  # moments for that step: 0 = the running EMA (~50 batches), N = N fresh batches
     divergence_limit: float = 1e6
     seed: int = 0
 
@@ -94,6 +96,11 @@ class SpectralLearner:
         self.objective = make_objective(config.method, config.k, **config.objective_kwargs).to(self.device)
         if self.svd and not self.objective.supports_svd:
             raise ValueError(f"{config.method} needs a self-adjoint operator; use nested-lora for an SVD")
+        if config.realign_every and (self.svd or config.constant_mode or not config.method.startswith("nested")):
+            raise ValueError(
+                "realign_every applies to the nested methods on a self-adjoint operator without constant_mode; "
+                "set realign_every=0"
+            )
         self.f = EigenNetwork(config.network_config()).to(self.device)
         self.g = EigenNetwork(config.network_config()).to(self.device) if self.svd else None
         params = list(self.f.parameters()) + (list(self.g.parameters()) if self.g is not None else [])
@@ -201,8 +208,13 @@ class SpectralLearner:
         start = time.perf_counter()
         bar = tqdm(range(steps), disable=not progress, desc=self.config.method, dynamic_ncols=True)
         shown: dict[str, str] = {}
-        for _ in bar:
+        every = self.config.realign_every
+        for i in bar:
             stats = self.update(*sampler(batch_size))
+            if every and (self.step % every == 0 or i == steps - 1):
+                if self.config.realign_batches:
+                    self.refresh_moments(sampler, batches=self.config.realign_batches, batch_size=batch_size)
+                self.realign()
             if callback is not None and callback_every and self.step % callback_every == 0:
                 extra = callback(self) or {}
                 stats = {**stats, **extra, "step": self.step, "wall_time_s": time.perf_counter() - start}
@@ -238,6 +250,47 @@ class SpectralLearner:
         self.running_C.copy_(C / batches)
         self.running_Mf.copy_(Mf / batches)
         self.running_Mg.copy_(Mg / batches)
+
+    @torch.no_grad()
+    def realign(self, max_condition: float = 10.0) -> Tensor | None:
+        """Rayleigh-Ritz step on the output layer: the exact minimizer of the nested objective over mixings of
+        the current k outputs, given the running moments.
+
+        Solves C w = sigma M w (C, M the running pair moment and Gram, C including the shift) and replaces the
+        outputs f by ``f @ B`` with B = W diag(optimum norms), W M-orthonormal and sorted by sigma descending:
+        NestedLoRA's optimum f_i = sqrt(sigma_i) phi_i, NestedOMM's f_i = phi_i, restricted to the span the network
+        has found. Modes inside a cluster of close eigenvalues, which the nested gradient separates slowly (its
+        pull is proportional to the gap), come out separated. The running moments and the output layer's Adam
+        averages are mapped by B. Returns B [k, k], or ``None`` (nothing changed) when B's condition number exceeds
+        ``max_condition``: early on, while the outputs are nearly collinear, the step would amplify noise.
+        """
+        norms_of = self.objective.optimum_norms
+        if self.g is not None or self.config.constant_mode or norms_of(self.running_C.diagonal()) is None:
+            raise ValueError("realign needs a nested objective on a self-adjoint operator without constant_mode")
+        M = self.running_Mf.double()
+        C = (0.5 * (self.running_C + self.running_C.T)).double()
+        w, V = torch.linalg.eigh(M)
+        W = V / w.clamp_min(1e-8 * float(w.max().clamp_min(1e-30))).sqrt()
+        s, U = torch.linalg.eigh(W.T @ C @ W)
+        order = torch.argsort(s, descending=True)
+        B = (W @ U[:, order]) * norms_of(s[order])
+        if max_condition and float(torch.linalg.cond(B)) > max_condition:
+            return None  # outputs still nearly collinear (early training): mixing them would blow up the weights
+        layer = self.f.output_layer()
+        Bf = B.to(layer.weight.dtype)
+        layer.weight.copy_(Bf.T @ layer.weight)
+        layer.bias.copy_(layer.bias @ Bf)
+        # The gradient w.r.t. the new rows is B^-1 times the old one: carry Adam's averages over the same way
+        # (the squared one as if the coordinates were independent) so the next steps keep their size.
+        Binv = torch.linalg.inv(B)
+        for p in (layer.weight, layer.bias):
+            state = self.optimizer.state.get(p, {})
+            if "exp_avg" in state:
+                state["exp_avg"].copy_((Binv @ state["exp_avg"].double()).to(p.dtype))
+                state["exp_avg_sq"].copy_((Binv.square() @ state["exp_avg_sq"].double()).to(p.dtype))
+        for t in (self.running_C, self.running_Mf, self.running_Mg):
+            t.copy_((B.T @ t.double() @ B).to(t.dtype))
+        return B
 
     # ----------------------------------------------------------------- results
     @property

@@ -147,6 +147,11 @@ class EigenNetwork(nn.Module):
             )
         self.scale = nn.Parameter(torch.ones(())) if config.constant_mode else None
 
+    def output_layer(self) -> nn.Linear:
+        """The last linear layer (its rows are the learned modes; a Rayleigh-Ritz step mixes them)."""
+        head = self.body.head if isinstance(self.body, SmallCNN) else self.body.body
+        return head[-1]
+
     def forward(self, x: Tensor) -> Tensor:
         out = self.body(x)
         if self.scale is None:

@@ -145,6 +145,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--dim", type=int, default=11)
     p.add_argument("--operator", default=None, help="override the fit's operator, e.g. successor:0.95 (ablations)")
+    p.add_argument("--realign-every", type=int, default=None, help="override the fit's Rayleigh-Ritz step (0: off)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu or cuda (several workers can share one GPU)")
     p.add_argument("--threads-per-worker", type=int, default=1)
@@ -168,6 +169,7 @@ def main() -> None:
                 "eval_every": 100,
                 "device": args.device,
                 **({"operator": args.operator} if args.operator else {}),
+                **({"realign_every": args.realign_every} if args.realign_every is not None else {}),
             },
         }
         for seed in range(args.seeds)

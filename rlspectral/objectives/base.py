@@ -48,6 +48,12 @@ class SpectralObjective(nn.Module):
     def after_step(self, m: Moments) -> None:
         """Hook after the optimizer step (dual updates, schedules)."""
 
+    def optimum_norms(self, values: Tensor) -> Tensor | None:
+        """L2(rho) norms of the modes at this objective's optimum, given the eigenvalues of T + shift I in mode
+        order; ``None`` when the optimum is not a known basis of eigenfunctions (then the learner cannot apply a
+        Rayleigh-Ritz step to the output layer, :meth:`SpectralLearner.realign`)."""
+        return None
+
 
 def cross_products(A: list[Tensor], B: list[Tensor]) -> Tensor:
     """Unbiased estimate of ``E[A] * E[B]`` (elementwise) from independent chunks: mean of A_s * B_t, s != t."""

@@ -26,3 +26,7 @@ class NestedLoRA(SpectralObjective):
 
     def eigenvalues(self, C_diag: Tensor, M_diag: Tensor) -> Tensor:
         return M_diag - self.shift
+
+    def optimum_norms(self, values: Tensor) -> Tensor:
+        """||f_i|| = sqrt(sigma_i) at the optimum (sigma_i of the shifted operator; floored so no mode is zeroed)."""
+        return values.clamp_min(1e-6).sqrt()

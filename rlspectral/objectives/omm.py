@@ -43,3 +43,7 @@ class NestedOMM(SpectralObjective):
             Q = eye + a + a @ b + a @ b @ c
             loss = loss - (Q * m.C[r]).sum()  # tr(Q C) with C symmetric
         return loss / n, {}
+
+    def optimum_norms(self, values: Tensor) -> Tensor:
+        """Orthonormal eigenfunctions at the optimum: unit norms."""
+        return torch.ones_like(values)

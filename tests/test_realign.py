@@ -1,0 +1,82 @@
+"""The Rayleigh-Ritz step on the output layer (``SpectralLearner.realign``) against exact linear algebra."""
+
+import numpy as np
+import pytest
+import torch
+
+from envs import load_grid, transition_eigenpairs
+from envs.replay import random_walk_buffer
+from rlspectral import LearnerConfig, PairSampler, SpectralLearner, cosine_similarity
+
+
+def _operator_on_span(F: np.ndarray, top: np.ndarray, rest: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A symmetric T on n states (uniform rho) whose top-k eigenvectors span the columns of F, as a random rotation
+    of an orthonormal basis of that span; returns (T, eigenvectors sorted by eigenvalue, top-k first)."""
+    n, k = F.shape
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(F)
+    R, _ = np.linalg.qr(rng.standard_normal((k, k)))
+    top_vecs = Q @ R
+    comp, _ = np.linalg.qr(np.concatenate([top_vecs, rng.standard_normal((n, n - k))], axis=1))
+    vecs = np.concatenate([top_vecs, comp[:, k:]], axis=1)
+    T = vecs @ np.diag(np.concatenate([top, rest])) @ vecs.T
+    return T, vecs
+
+
+@pytest.mark.parametrize("method", ["nested-lora", "nested-omm"])
+def test_realign_turns_a_mixed_span_into_ordered_eigenfunctions(method):
+    n, k, shift = 12, 4, 0.1
+    cfg = LearnerConfig(obs_shape=(n,), k=k, method=method, hidden=(), objective_kwargs={"shift": shift})
+    learner = SpectralLearner(cfg)
+    X = torch.eye(n)
+    F = learner.features(X).detach().double().numpy()
+    top = np.array([0.9, 0.7, 0.69, 0.4])  # a near-degenerate pair inside the top-k
+    T, vecs = _operator_on_span(F, top, np.linspace(0.3, 0.0, n - k))
+    # Exact moments under uniform rho: M = F^T F / n, C = F^T (T + shift I) F / n (the learner's C carries the shift).
+    learner.running_Mf.copy_(torch.from_numpy(F.T @ F / n))
+    learner.running_Mg.copy_(torch.from_numpy(F.T @ F / n))
+    learner.running_C.copy_(torch.from_numpy(F.T @ (T + shift * np.eye(n)) @ F / n))
+    before = cosine_similarity(F, vecs[:, :k])[0]
+    assert before.min() < 0.9  # the outputs start mixed
+    B = learner.realign()
+    assert B is not None
+    G = learner.features(X).detach().double().numpy()
+    cos = cosine_similarity(G, vecs[:, :k])[0]  # no rotation inside blocks: the order itself must be right
+    np.testing.assert_allclose(cos, 1.0, atol=1e-4)
+    norms = np.sqrt((G**2).mean(0))
+    want = np.sqrt(top + shift) if method == "nested-lora" else np.ones(k)
+    np.testing.assert_allclose(norms, want, rtol=1e-4)
+    # The running moments follow the outputs, and the eigenvalue estimates are the true ones in order.
+    np.testing.assert_allclose(learner.running_Mf.double().numpy(), G.T @ G / n, atol=1e-5)
+    np.testing.assert_allclose(learner.eigenvalues, top, atol=1e-4)
+
+
+def test_realign_skips_an_ill_conditioned_basis_and_rejects_baselines():
+    n, k = 8, 3
+    learner = SpectralLearner(LearnerConfig(obs_shape=(n,), k=k, hidden=()))
+    learner.running_Mf.copy_(torch.diag(torch.tensor([1.0, 1.0, 1e-6])))
+    learner.running_C.copy_(torch.diag(torch.tensor([0.9, 0.5, 1e-7])))
+    w = learner.f.output_layer().weight.detach().clone()
+    assert learner.realign(max_condition=10.0) is None
+    assert torch.equal(learner.f.output_layer().weight, w)
+    with pytest.raises(ValueError, match="realign_every"):
+        SpectralLearner(LearnerConfig(obs_shape=(n,), k=k, method="allo", realign_every=10))
+
+
+def test_fit_with_realign_orders_the_modes_of_a_sampled_gridworld():
+    """NestedOMM orders its modes slowly (2400 steps in test_sampled_gridworld); with the step, 600 suffice."""
+    grid = load_grid("GridRoomSmall-1")
+    k = 8
+    vals, vecs = transition_eigenpairs(grid, k)
+    buf = random_walk_buffer(grid, "onehot", n_episodes=4000, episode_length=50, seed=1)
+    steps = 600
+    cfg = LearnerConfig(
+        obs_shape=buf.obs_shape, k=k, method="nested-omm", hidden=(), lr=3e-2, schedule="cosine",
+        total_steps=steps, objective_kwargs={"shift": 0.1}, realign_every=100,
+    )  # fmt: skip
+    learner = SpectralLearner(cfg)
+    learner.fit(PairSampler(buf, learner.operator, seed=0), steps, batch_size=4096, progress=False)
+    values, phi = learner.eigenfunctions(torch.from_numpy(grid.observations("onehot")))
+    cos, mean = cosine_similarity(phi.numpy(), vecs, vals)
+    assert mean >= 0.99, cos
+    np.testing.assert_allclose(learner.operator.to_transition(values), vals, atol=0.02)
