@@ -136,6 +136,7 @@ def test_fit_command_writes_outputs(tmp_path, capsys):
         ["fit", "--dim", "0"],
         ["fit", "--obs", "rgb"],
         ["fit", "--operator", "bogus"],
+        ["fit", "--realign-every", "-1"],
         ["fit", "--device", "gpu0"],
         ["fit", "--device", "meta"],
     ]
