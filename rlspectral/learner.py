@@ -252,6 +252,19 @@ class SpectralLearner:
         self.running_Mg.copy_(Mg / batches)
 
     @torch.no_grad()
+    def _ritz(self) -> tuple[Tensor, Tensor]:
+        """Rayleigh-Ritz on the running moments: ``(sigma, basis)`` with C basis = M basis diag(sigma), basis
+        M-orthonormal, sigma descending (of the shifted operator). Whitening by M's eigendecomposition, then a
+        dense k x k solve, in float64."""
+        M = self.running_Mf.double()
+        C = (0.5 * (self.running_C + self.running_C.T)).double()
+        w, V = torch.linalg.eigh(M)
+        W = V / w.clamp_min(1e-10).sqrt()
+        s, U = torch.linalg.eigh(W.T @ C @ W)
+        order = torch.argsort(s, descending=True)
+        return s[order], W @ U[:, order]
+
+    @torch.no_grad()
     def realign(self, max_condition: float = 10.0) -> Tensor | None:
         """Rayleigh-Ritz step on the output layer: the exact minimizer of the nested objective over mixings of
         the current k outputs, given the running moments.
@@ -267,13 +280,10 @@ class SpectralLearner:
         norms_of = self.objective.optimum_norms
         if self.g is not None or self.config.constant_mode or norms_of(self.running_C.diagonal()) is None:
             raise ValueError("realign needs a nested objective on a self-adjoint operator without constant_mode")
-        M = self.running_Mf.double()
-        C = (0.5 * (self.running_C + self.running_C.T)).double()
-        w, V = torch.linalg.eigh(M)
-        W = V / w.clamp_min(1e-8 * float(w.max().clamp_min(1e-30))).sqrt()
-        s, U = torch.linalg.eigh(W.T @ C @ W)
-        order = torch.argsort(s, descending=True)
-        B = (W @ U[:, order]) * norms_of(s[order])
+        if self.step == 0 or not float(self.running_Mf.trace()) > 0:
+            return None  # no moments yet
+        s, basis = self._ritz()
+        B = basis * norms_of(s)
         if max_condition and float(torch.linalg.cond(B)) > max_condition:
             return None  # outputs still nearly collinear (early training): mixing them would blow up the weights
         layer = self.f.output_layer()
@@ -313,14 +323,8 @@ class SpectralLearner:
         """
         F = self.features(x)
         if solve:
-            M = self.running_Mf.double()
-            C = 0.5 * (self.running_C + self.running_C.T).double()
-            w, V = torch.linalg.eigh(M)
-            W = V / w.clamp_min(1e-10).sqrt()
-            s, U = torch.linalg.eigh(W.T @ C @ W)
-            order = torch.argsort(s, descending=True)
-            vals = (s[order] - self.objective.shift).cpu().numpy()
-            return vals, (F.double() @ (W @ U[:, order])).float()
+            s, basis = self._ritz()
+            return (s - self.objective.shift).cpu().numpy(), (F.double() @ basis).float()
         vals, order, inv_norm = self.mode_normalization()
         return vals, F[:, order] * inv_norm
 

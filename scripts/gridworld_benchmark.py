@@ -2,6 +2,7 @@
 
     python scripts/gridworld_benchmark.py --out results/gridworld            # resumable; local processes
     python scripts/gridworld_benchmark.py --out results/gridworld --ray auto # the same sweep on a Ray cluster
+    python scripts/gridworld_benchmark.py --out results/no_rr --realign-every 0  # nested objectives alone
 
 Writes ``results.csv``, ``summary.json`` and ``table.md`` (mean ± std over seeds, beside the published
 ALLO / GGDO numbers quoted in DESIGN.md for reference only) into ``--out``.

@@ -36,6 +36,7 @@ def test_realign_turns_a_mixed_span_into_ordered_eigenfunctions(method):
     learner.running_Mf.copy_(torch.from_numpy(F.T @ F / n))
     learner.running_Mg.copy_(torch.from_numpy(F.T @ F / n))
     learner.running_C.copy_(torch.from_numpy(F.T @ (T + shift * np.eye(n)) @ F / n))
+    learner.step = 1  # as if trained: the moments above stand for the running ones
     before = cosine_similarity(F, vecs[:, :k])[0]
     assert before.min() < 0.9  # the outputs start mixed
     B = learner.realign()
@@ -54,6 +55,8 @@ def test_realign_turns_a_mixed_span_into_ordered_eigenfunctions(method):
 def test_realign_skips_an_ill_conditioned_basis_and_rejects_baselines():
     n, k = 8, 3
     learner = SpectralLearner(LearnerConfig(obs_shape=(n,), k=k, hidden=()))
+    assert learner.realign() is None  # before any update there are no moments to solve
+    learner.step = 1
     learner.running_Mf.copy_(torch.diag(torch.tensor([1.0, 1.0, 1e-6])))
     learner.running_C.copy_(torch.diag(torch.tensor([0.9, 0.5, 1e-7])))
     w = learner.f.output_layer().weight.detach().clone()
