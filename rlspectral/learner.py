@@ -96,7 +96,7 @@ class SpectralLearner:
         self.objective = make_objective(config.method, config.k, **config.objective_kwargs).to(self.device)
         if self.svd and not self.objective.supports_svd:
             raise ValueError(f"{config.method} needs a self-adjoint operator; use nested-lora for an SVD")
-        if config.realign_every and (self.svd or config.constant_mode or not config.method.startswith("nested")):
+        if config.realign_every and not self._can_realign():
             raise ValueError(
                 "realign_every applies to the nested methods on a self-adjoint operator without constant_mode; "
                 "set realign_every=0"
@@ -251,6 +251,11 @@ class SpectralLearner:
         self.running_Mf.copy_(Mf / batches)
         self.running_Mg.copy_(Mg / batches)
 
+    def _can_realign(self) -> bool:
+        """One network on a self-adjoint operator, no constant mode, and an objective whose optimum is known."""
+        probe = torch.ones(1, device=self.device)
+        return not self.svd and not self.config.constant_mode and self.objective.optimum_norms(probe) is not None
+
     @torch.no_grad()
     def _ritz(self) -> tuple[Tensor, Tensor]:
         """Rayleigh-Ritz on the running moments: ``(sigma, basis)`` with C basis = M basis diag(sigma), basis
@@ -277,13 +282,12 @@ class SpectralLearner:
         averages are mapped by B. Returns B [k, k], or ``None`` (nothing changed) when B's condition number exceeds
         ``max_condition``: early on, while the outputs are nearly collinear, the step would amplify noise.
         """
-        norms_of = self.objective.optimum_norms
-        if self.g is not None or self.config.constant_mode or norms_of(self.running_C.diagonal()) is None:
+        if not self._can_realign():
             raise ValueError("realign needs a nested objective on a self-adjoint operator without constant_mode")
         if self.step == 0 or not float(self.running_Mf.trace()) > 0:
             return None  # no moments yet
         s, basis = self._ritz()
-        B = basis * norms_of(s)
+        B = basis * self.objective.optimum_norms(s)
         if max_condition and float(torch.linalg.cond(B)) > max_condition:
             return None  # outputs still nearly collinear (early training): mixing them would blow up the weights
         layer = self.f.output_layer()
