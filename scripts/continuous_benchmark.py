@@ -76,8 +76,9 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
             ev = r["evaluations"]
             w.writerow([r["task"], r["arm"], r["seed"], ev[-1]["return_mean"], ev[-1]["success_rate"],
                         max(e["return_mean"] for e in ev), round(r["wall_time_s"], 1)])  # fmt: skip
-    lines = ["| task | arm | seeds | final score | best eval score | flag reached (seeds) | first eval ≥ 90 (steps) "
-             "| s/run |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| task | arm | seeds | final score | best eval score | mean score over the evals | flag reached (seeds) "
+             "| first eval ≥ 90 (steps) | s/run |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    notes: list[str] = []
     summary: dict[str, Any] = {}
     for task in tasks:
         for arm in arms:
@@ -86,22 +87,49 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
                 continue
             final = np.array([_score(task, r["evaluations"][-1]) for r in rs])
             best = np.array([max(_score(task, e) for e in r["evaluations"]) for r in rs])
+            curve = np.array([np.mean([_score(task, e) for e in r["evaluations"]]) for r in rs])
             hits = [next((e["timesteps"] for e in r["evaluations"] if e["return_mean"] >= FLAG), None) for r in rs]
             flag = task.startswith("MountainCar")
             n_hit = sum(h is not None for h in hits)
             wall = float(np.mean([r["wall_time_s"] for r in rs]))
             summary[f"{task}/{arm}"] = {"seeds": len(rs), "final_mean": final.mean(), "final_std": final.std(),
                                         "best_mean": best.mean(), "best_std": best.std(),
+                                        "mean_over_evals": curve.mean(), "mean_over_evals_std": curve.std(),
                                         "flag_seeds": n_hit if flag else None, "first_flag_steps": hits,
                                         "wall_time_s": wall}  # fmt: skip
             first = ", ".join("—" if h is None else str(h) for h in hits) if flag else "n/a"
             lines.append(f"| {task} | {arm} | {len(rs)} | {final.mean():.2f} ± {final.std():.2f} | "
-                         f"{best.mean():.2f} ± {best.std():.2f} | {f'{n_hit}/{len(rs)}' if flag else 'n/a'} | "
+                         f"{best.mean():.2f} ± {best.std():.2f} | {curve.mean():.2f} ± {curve.std():.2f} | "
+                         f"{f'{n_hit}/{len(rs)}' if flag else 'n/a'} | "
                          f"{first} | {wall:.0f} |")  # fmt: skip
+        notes += _versus_base(task, arms, summary, results)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    (out / "table.md").write_text("\n".join(lines) + "\n")
+    (out / "table.md").write_text("\n".join(lines + ([""] + notes if notes else [])) + "\n")
     _plot(results, out, tasks, arms)
     return summary
+
+
+def _versus_base(task: str, arms: list[str], summary: dict[str, Any], results: list[dict[str, Any]]) -> list[str]:
+    """Each `algo+extra` arm against its plain `algo` arm on the same task: difference of the per-seed mean score
+    over the evaluations, and a two-sided Mann-Whitney U p-value (seeds are independent, not paired)."""
+    from scipy.stats import mannwhitneyu
+
+    def curves(arm: str) -> list[float]:
+        rs = [r for r in results if r["task"] == task and r["arm"] == arm]
+        return [float(np.mean([_score(task, e) for e in r["evaluations"]])) for r in rs]
+
+    notes = []
+    for arm in arms:
+        base = arm.split("+")[0]
+        a, b = curves(arm), curves(base)
+        if base == arm or len(a) < 2 or len(b) < 2:
+            continue
+        p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+        d = float(np.mean(a) - np.mean(b))
+        summary[f"{task}/{arm}"]["vs_base"] = {"base": base, "delta_mean_over_evals": d, "mann_whitney_p": p}
+        notes.append(f"- {task}: {arm} − {base}, mean score over the evals: {d:+.3f} "
+                     f"({len(a)} vs {len(b)} seeds, Mann-Whitney p = {p:.2f})")  # fmt: skip
+    return notes
 
 
 def _plot(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str]) -> None:
