@@ -53,7 +53,8 @@ class FitConfig:
     def learner_config(
         self, obs_shape: tuple[int, ...], k: int, fourier_features: int, fourier_scale: float, dedup: bool = False
     ) -> LearnerConfig:
-        """The :class:`LearnerConfig` of this fit (cosine schedule over ``steps``, the shift for nested methods)."""
+        """The :class:`LearnerConfig` of this fit for ``k`` modes (cosine schedule over ``steps``, the shift for
+        nested methods)."""
         nested = self.method.startswith("nested")
         shift = {"shift": self.shift} if nested else {}
         return LearnerConfig(
@@ -77,15 +78,17 @@ class GridFitConfig(FitConfig):
     episode_length: int = 50
     dedup: bool = True  # one forward pass per distinct state in a batch (same values and gradients)
     realign_every: int = 100  # SpectralLearner.realign: separates modes of near-equal eigenvalues (nested methods)
+    extra_modes: int = 3  # learn k + extra_modes modes (every method), score the top k: oversampling as in subspace
+    # iteration, so the k-th mode is not left alone to separate from the (k+1)-th across a tiny eigengap
 
 
 def mode_cosines(
-    learner: SpectralLearner, X: torch.Tensor, vecs: np.ndarray, vals: np.ndarray, solve: bool
+    learner: SpectralLearner, X: torch.Tensor, vecs: np.ndarray, vals: np.ndarray, solve: bool, k: int | None = None
 ) -> np.ndarray:
-    """Per-mode cosine similarity of the learner's eigenfunctions at ``X`` (as learned, or after Rayleigh-Ritz
-    with ``solve``) to the reference ``vecs`` / ``vals``."""
+    """Per-mode cosine similarity of the learner's top ``k`` eigenfunctions (all by default; sorted by eigenvalue)
+    at ``X``, as learned or after Rayleigh-Ritz with ``solve``, to the reference ``vecs`` / ``vals``."""
     _, phi = learner.eigenfunctions(X, solve=solve)
-    return cosine_similarity(phi.cpu().numpy(), vecs, vals)[0]
+    return cosine_similarity(phi[:, :k].cpu().numpy(), vecs, vals)[0]
 
 
 def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
@@ -94,11 +97,12 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
         torch.set_num_threads(cfg.threads)
     grid = load_grid(cfg.layout)
     k = min(cfg.k, grid.n)
+    learned = min(k + cfg.extra_modes, grid.n)
     vals, vecs = transition_eigenpairs(grid, k)
     buffer = random_walk_buffer(grid, cfg.obs, cfg.episodes, cfg.episode_length, seed=cfg.seed)
     ff = cfg.fourier_features if cfg.obs == "xy" else 0
-    lcfg = cfg.learner_config(buffer.obs_shape, k, ff, cfg.fourier_scale, dedup=cfg.dedup)
-    info = {"layout": cfg.layout, "method": cfg.method, "k": k, "n_states": grid.n}
+    lcfg = cfg.learner_config(buffer.obs_shape, learned, ff, cfg.fourier_scale, dedup=cfg.dedup)
+    info = {"layout": cfg.layout, "method": cfg.method, "k": k, "learned_modes": learned, "n_states": grid.n}
     config = cfg.to_dict()
     X = torch.from_numpy(grid.observations(cfg.obs))
     return fit_and_score(
@@ -122,14 +126,15 @@ def fit_and_score(
     progress: bool = True,
     device: str = "cpu",
 ) -> dict[str, Any]:
-    """Fit ``lcfg.total_steps`` updates on pairs from ``buffer`` and score the eigenfunctions at the points ``X``
-    against the reference ``vecs`` (eigenvalues ``vals``): per-mode cosine similarity as learned and after
+    """Fit ``lcfg.total_steps`` updates on pairs from ``buffer`` and score the top ``info["k"]`` (default
+    ``lcfg.k``) eigenfunctions at the points ``X`` against the reference ``vecs`` (eigenvalues ``vals``): per-mode
+    cosine similarity as learned and after
     Rayleigh-Ritz, over training (every ``eval_every`` steps, training time only, the device synchronized before
     each clock reading) and at the end. ``info`` and
     ``config`` go into the metrics; with ``out`` also metrics.json, eigenfunctions.png (``to_image`` lays a
     vector over ``X`` out as a picture), TensorBoard logs and model.pt."""
     out = Path(out) if out is not None else None
-    k = lcfg.k  # ``vecs`` may hold more reference modes than k: the metric then scores a tie at the cut-off fairly
+    k = int(info.get("k", lcfg.k))  # ``vecs`` may hold more reference modes than k: a tie at the cut-off scores fairly
     learner = SpectralLearner(lcfg, device=device, log_dir=(out / "tb") if out is not None else None)
     sync = torch.cuda.synchronize if learner.device.type == "cuda" else (lambda: None)
     sampler = PairSampler(buffer, learner.operator, seed=lcfg.seed + 1)
@@ -141,8 +146,8 @@ def fit_and_score(
         nonlocal train_time, last
         sync()
         train_time += time.perf_counter() - last  # the clock counts training only, not evaluation
-        cos = mode_cosines(lr, X, vecs, vals, solve=False)
-        rr_cos = mode_cosines(lr, X, vecs, vals, solve=True)  # Rayleigh-Ritz on the running EMA moments, no new data
+        cos = mode_cosines(lr, X, vecs, vals, solve=False, k=k)
+        rr_cos = mode_cosines(lr, X, vecs, vals, solve=True, k=k)  # Rayleigh-Ritz on the running EMA moments
         row = {
             "step": lr.step,
             "train_time_s": train_time,
@@ -156,12 +161,13 @@ def fit_and_score(
     learner.fit(sampler, lcfg.total_steps, batch_size, progress=progress, callback=evaluate, callback_every=eval_every)
     sync()
     train_time += time.perf_counter() - last
-    raw = mode_cosines(learner, X, vecs, vals, solve=False)
-    raw_values = learner.transition_eigenvalues()[np.argsort(-learner.eigenvalues, kind="stable")]
+    raw = mode_cosines(learner, X, vecs, vals, solve=False, k=k)
+    raw_values = learner.transition_eigenvalues()[np.argsort(-learner.eigenvalues, kind="stable")][:k]
     t0 = time.perf_counter()
     learner.refresh_moments(sampler, batches=50, batch_size=batch_size)
     rr_values, _ = learner.eigenfunctions(X, solve=True)
-    rr = mode_cosines(learner, X, vecs, vals, solve=True)
+    rr_values = rr_values[:k]
+    rr = mode_cosines(learner, X, vecs, vals, solve=True, k=k)
     rr_time = time.perf_counter() - t0
 
     def time_to(threshold: float, key: str = "mean_cosine_similarity") -> float | None:
@@ -194,11 +200,11 @@ def fit_and_score(
         learner.save(out / "model.pt")
         _, phi = learner.eigenfunctions(X, solve=True)
         _, phi_raw = learner.eigenfunctions(X)
-        learned = _aligned(phi.cpu().numpy(), vecs[:, :k])
+        learned = _aligned(phi[:, :k].cpu().numpy(), vecs[:, :k])
         rows = {
             "exact": [to_image(vecs[:, i]) for i in range(k)],
             "learned": [to_image(learned[:, i]) for i in range(k)],
-            "learned (raw)": [to_image(_aligned(phi_raw.cpu().numpy(), vecs[:, :k])[:, i]) for i in range(k)],
+            "learned (raw)": [to_image(_aligned(phi_raw[:, :k].cpu().numpy(), vecs[:, :k])[:, i]) for i in range(k)],
         }
         from rlspectral.plots import eigenfunction_figure, save_eigenfunctions
 

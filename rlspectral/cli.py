@@ -51,6 +51,7 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         "--realign-every", type=int, default=d.realign_every,
         help="nested methods: Rayleigh-Ritz step on the output layer every N steps and at the end (0: off)",
     )  # fmt: skip
+    p.add_argument("--extra-modes", type=int, default=d.extra_modes, help="learn k + N modes, score the top k")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (pairs are sampled on the CPU)")
     p.add_argument("--out", default="runs/fit", help="output directory")
@@ -64,8 +65,9 @@ def run_fit(args: argparse.Namespace) -> int:
     for name in ("dim", "steps", "batch_size", "episodes", "episode_length"):
         if getattr(args, name) < 1:
             raise SpectralError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.realign_every < 0:
-        raise SpectralError(f"--realign-every must be >= 0, got {args.realign_every}")
+    for name in ("realign_every", "extra_modes"):
+        if getattr(args, name) < 0:
+            raise SpectralError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
     if args.lr <= 0:
         raise SpectralError(f"--lr must be > 0, got {args.lr}")
     try:
@@ -86,6 +88,7 @@ def run_fit(args: argparse.Namespace) -> int:
         episode_length=args.episode_length,
         seed=args.seed,
         realign_every=args.realign_every,
+        extra_modes=args.extra_modes,
         threads=args.threads,
         device=args.device,
         eval_every=max(1, min(100, args.steps // 10)),

@@ -26,7 +26,9 @@ def run_demo(out: Path, quick: bool = False, seeds: int = 3) -> dict[str, Any]:
     fit_steps, rl_steps, seeds = (150, 3000, 1) if quick else (1500, 30_000, seeds)
     print(f"[1/3] fitting k=11 eigenfunctions on {LAYOUT} ({fit_steps} steps) ...", flush=True)
     fit = fit_gridworld(
-        GridFitConfig(layout=LAYOUT, k=11, steps=fit_steps, episodes=10_000 if quick else 50_000), out=out / "fit"
+        # exactly the 11 modes the agent gets as features: no oversampling (GridRoom-4's 11th gap is wide)
+        GridFitConfig(layout=LAYOUT, k=11, steps=fit_steps, episodes=10_000 if quick else 50_000, extra_modes=0),
+        out=out / "fit",
     )
     checkpoint = str(out / "fit" / "model.pt")
     runs: dict[str, list[dict[str, Any]]] = {"raw xy": [], "spectral (frozen)": []}

@@ -51,7 +51,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     cfg = GridFitConfig(**job["config"])
     m = fit_gridworld(cfg, out=job_dir if job.get("artifacts") else None, progress=False)
     keep = (*SCALAR_KEYS, "cosine_similarity", "rr_cosine_similarity")
-    return {"id": job["id"], "seed": cfg.seed, **{key: m[key] for key in keep}}
+    return {"id": job["id"], "seed": cfg.seed, "learned_modes": m["learned_modes"], **{key: m[key] for key in keep}}
 
 
 def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str], dim: int = 11) -> None:
@@ -147,6 +147,7 @@ def main() -> None:
     p.add_argument("--dim", type=int, default=11)
     p.add_argument("--operator", default=None, help="override the fit's operator, e.g. successor:0.95 (ablations)")
     p.add_argument("--realign-every", type=int, default=None, help="override the fit's Rayleigh-Ritz step (0: off)")
+    p.add_argument("--extra-modes", type=int, default=None, help="override the oversampling (learn k+N, score k)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu or cuda (several workers can share one GPU)")
     p.add_argument("--threads-per-worker", type=int, default=1)
@@ -171,6 +172,7 @@ def main() -> None:
                 "device": args.device,
                 **({"operator": args.operator} if args.operator else {}),
                 **({"realign_every": args.realign_every} if args.realign_every is not None else {}),
+                **({"extra_modes": args.extra_modes} if args.extra_modes is not None else {}),
             },
         }
         for seed in range(args.seeds)

@@ -22,7 +22,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 METHODS = ["nested-lora", "nested-omm", "allo", "ggdo"]
-STRAIGHTFORWARD = {"batch_size": 1024, "fourier_features": 0, "lr": 1e-3, "dedup": False, "realign_every": 0}
+STRAIGHTFORWARD = {
+    "batch_size": 1024,
+    "fourier_features": 0,
+    "lr": 1e-3,
+    "dedup": False,
+    "realign_every": 0,
+    "extra_modes": 0,
+}
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:

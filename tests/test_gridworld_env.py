@@ -118,13 +118,15 @@ def test_exact_spectrum_of_a_corridor():
 def test_fit_command_writes_outputs(tmp_path, capsys):
     out = tmp_path / "fit"
     rc = main(["fit", "--env", "rlspectral/GridMaze-9-v0", "--steps", "60", "--batch-size", "512", "--episodes", "300",
-               "--dim", "4", "--out", str(out), "--no-progress"])  # fmt: skip
+               "--dim", "4", "--extra-modes", "2", "--out", str(out), "--no-progress"])  # fmt: skip
     assert rc == 0
     m = json.loads((out / "metrics.json").read_text())
     for key in ("cosine_similarity", "mean_cosine_similarity", "eigenvalues", "true_eigenvalues", "steps",
                 "wall_time_s", "steps_per_s", "config"):  # fmt: skip
         assert key in m
-    assert len(m["cosine_similarity"]) == 4 and m["steps"] == 60
+    # six modes learned (oversampling), the top four scored
+    assert len(m["cosine_similarity"]) == 4 and len(m["eigenvalues"]) == 4 and m["steps"] == 60
+    assert m["learned_modes"] == 6 and m["config"]["extra_modes"] == 2
     assert (out / "eigenfunctions.png").stat().st_size > 1000 and (out / "model.pt").exists()
     assert any((out / "tb").iterdir())
 
@@ -137,6 +139,7 @@ def test_fit_command_writes_outputs(tmp_path, capsys):
         ["fit", "--obs", "rgb"],
         ["fit", "--operator", "bogus"],
         ["fit", "--realign-every", "-1"],
+        ["fit", "--extra-modes", "-2"],
         ["fit", "--device", "gpu0"],
         ["fit", "--device", "meta"],
     ]
