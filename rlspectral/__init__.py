@@ -4,7 +4,7 @@ from rlspectral.buffer import EpisodicBuffer, PairSampler
 from rlspectral.errors import CheckpointError, DivergenceError, LayoutError, SpectralError
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity, eigenvalue_error
-from rlspectral.moments import Moments, estimate_moments, exact_moments
+from rlspectral.moments import Moments, estimate_moments, exact_moments, rayleigh_ritz
 from rlspectral.objectives import METHODS, make_objective
 from rlspectral.operators import Operator, lazy_transition, make_operator, successor, time_lag, transition
 
@@ -29,6 +29,7 @@ __all__ = [
     "lazy_transition",
     "make_objective",
     "make_operator",
+    "rayleigh_ritz",
     "successor",
     "time_lag",
     "transition",

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from rlspectral.errors import CheckpointError, DivergenceError
-from rlspectral.moments import Moments, estimate_moments
+from rlspectral.moments import Moments, estimate_moments, rayleigh_ritz
 from rlspectral.networks import EigenNetwork, NetworkConfig
 from rlspectral.objectives import make_objective
 from rlspectral.operators import Operator, make_operator
@@ -259,15 +259,8 @@ class SpectralLearner:
     @torch.no_grad()
     def _ritz(self) -> tuple[Tensor, Tensor]:
         """Rayleigh-Ritz on the running moments: ``(sigma, basis)`` with C basis = M basis diag(sigma), basis
-        M-orthonormal, sigma descending (of the shifted operator). Whitening by M's eigendecomposition, then a
-        dense k x k solve, in float64."""
-        M = self.running_Mf.double()
-        C = (0.5 * (self.running_C + self.running_C.T)).double()
-        w, V = torch.linalg.eigh(M)
-        W = V / w.clamp_min(1e-10).sqrt()
-        s, U = torch.linalg.eigh(W.T @ C @ W)
-        order = torch.argsort(s, descending=True)
-        return s[order], W @ U[:, order]
+        M-orthonormal, sigma descending (of the shifted operator); see :func:`rayleigh_ritz`."""
+        return rayleigh_ritz(self.running_C, self.running_Mf)
 
     @torch.no_grad()
     def realign(self, max_condition: float = 10.0) -> Tensor | None:

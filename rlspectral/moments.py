@@ -103,3 +103,17 @@ def exact_moments(
     if identity_weight:
         C = C + identity_weight * Mf
     return Moments(C=[C] * splits, Mf=[Mf] * splits, Mg=[Mg] * splits, F=F, G=G)
+
+
+def rayleigh_ritz(C: Tensor, M: Tensor, eps: float = 1e-10) -> tuple[Tensor, Tensor]:
+    """Rayleigh-Ritz on a learned span: ``(sigma, basis)`` with ``C basis = M basis diag(sigma)``, ``basis``
+    M-orthonormal and sigma descending, from the moment ``C`` (symmetrized here) and the Gram ``M`` of k learned
+    functions. Whitening by M's eigendecomposition (eigenvalues clamped at ``eps``), then a dense k x k solve, in
+    float64. ``f @ basis`` are the Ritz functions: the best approximations of the top eigenfunctions in the span."""
+    M = M.double()
+    C = (0.5 * (C + C.T)).double()
+    w, V = torch.linalg.eigh(M)
+    W = V / w.clamp_min(eps).sqrt()
+    s, U = torch.linalg.eigh(W.T @ C @ W)
+    order = torch.argsort(s, descending=True)
+    return s[order], W @ U[:, order]

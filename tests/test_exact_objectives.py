@@ -4,7 +4,7 @@ exact top-k eigen/singular pairs of a known matrix."""
 import pytest
 import torch
 
-from rlspectral import cosine_similarity, exact_moments, make_objective
+from rlspectral import cosine_similarity, exact_moments, make_objective, rayleigh_ritz
 
 N, K = 50, 8
 
@@ -58,13 +58,34 @@ def test_omm_order2_recovers_top_subspace():
     # fourth order in (I - M), so orthonormality is reached more slowly than the subspace.
     M = F.T @ F
     assert torch.allclose(M, torch.eye(K, dtype=torch.float64), atol=3e-2)
-    w, V = torch.linalg.eigh(M)
-    W = V / w.sqrt()
-    s, U = torch.linalg.eigh(W.T @ F.T @ A @ F @ W)  # Rayleigh-Ritz on the learned subspace
-    s, U = s.flip(0), W @ U.flip(1)
+    s, U = rayleigh_ritz(F.T @ A @ F, M)  # Rayleigh-Ritz on the learned subspace
     cos, _ = cosine_similarity((F @ U).numpy(), Q[:, :K].numpy())
     assert cos.min() >= 0.999
     assert ((s - vals[:K]).abs() / vals[:K]).max() <= 1e-3
+
+
+def test_oversampling_resolves_a_near_tie_at_the_cut_off():
+    """The K-th and (K+1)-th eigenvalues 1e-4 apart: K learned modes leave the K-th one mixed with the (K+1)-th even
+    after Rayleigh-Ritz on their span; K + 3 learned modes, Rayleigh-Ritz on their span, then the top K, give all K
+    exactly in the same budget (what ``GridFitConfig.extra_modes`` does for every method)."""
+    g = torch.Generator().manual_seed(5)
+    Q, _ = torch.linalg.qr(torch.randn(N, N, generator=g, dtype=torch.float64))
+    vals = torch.linspace(1.0, 0.05, N, dtype=torch.float64) ** 1.5
+    vals[K] = vals[K - 1] - 1e-4
+    A = (Q * vals) @ Q.T
+    last = {}
+    for p in (0, 3):
+        obj = make_objective("nested-lora", K + p).double()
+        F = torch.nn.Parameter(0.1 * torch.randn(N, K + p, generator=g, dtype=torch.float64))
+        train(lambda obj=obj, F=F: obj(exact_moments(F, A, splits=obj.splits))[0], [F], steps=300)
+        F = F.detach()
+        s, U = rayleigh_ritz(F.T @ A @ F, F.T @ F)
+        cos, _ = cosine_similarity((F @ U)[:, :K].numpy(), Q[:, :K].numpy())
+        assert cos[:-1].min() >= 0.999, (p, cos)
+        last[p] = cos[-1]
+        if p:
+            torch.testing.assert_close(s[:K], vals[:K], rtol=1e-4, atol=0)
+    assert last[3] >= 0.999 and last[0] <= 0.99, last
 
 
 @pytest.mark.parametrize("nesting", ["joint", "sequential"])
