@@ -53,8 +53,7 @@ class FitConfig:
     def learner_config(
         self, obs_shape: tuple[int, ...], k: int, fourier_features: int, fourier_scale: float, dedup: bool = False
     ) -> LearnerConfig:
-        """The :class:`LearnerConfig` of this fit for ``k`` modes (cosine schedule over ``steps``, the shift for
-        nested methods)."""
+        """The :class:`LearnerConfig` of this fit (cosine schedule over ``steps``, the shift for nested methods)."""
         nested = self.method.startswith("nested")
         shift = {"shift": self.shift} if nested else {}
         return LearnerConfig(
@@ -107,7 +106,7 @@ def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: b
     X = torch.from_numpy(grid.observations(cfg.obs))
     return fit_and_score(
         lcfg, buffer, X, vals, vecs, grid.to_image, info, config, cfg.batch_size, cfg.eval_every, out, progress,
-        device=cfg.device,
+        device=cfg.device, k=k,
     )  # fmt: skip
 
 
@@ -125,16 +124,16 @@ def fit_and_score(
     out: str | Path | None = None,
     progress: bool = True,
     device: str = "cpu",
+    k: int | None = None,
 ) -> dict[str, Any]:
-    """Fit ``lcfg.total_steps`` updates on pairs from ``buffer`` and score the top ``info["k"]`` (default
-    ``lcfg.k``) eigenfunctions at the points ``X`` against the reference ``vecs`` (eigenvalues ``vals``): per-mode
-    cosine similarity as learned and after
-    Rayleigh-Ritz, over training (every ``eval_every`` steps, training time only, the device synchronized before
-    each clock reading) and at the end. ``info`` and
-    ``config`` go into the metrics; with ``out`` also metrics.json, eigenfunctions.png (``to_image`` lays a
-    vector over ``X`` out as a picture), TensorBoard logs and model.pt."""
+    """Fit ``lcfg.total_steps`` updates on pairs from ``buffer`` and score the top ``k`` (default: all ``lcfg.k``
+    learned) eigenfunctions at the points ``X`` against the reference ``vecs`` (eigenvalues ``vals``): per-mode
+    cosine similarity as learned and after Rayleigh-Ritz, over training (every ``eval_every`` steps, training time
+    only, the device synchronized before each clock reading) and at the end. ``info`` and ``config`` go into the
+    metrics; with ``out`` also metrics.json, eigenfunctions.png (``to_image`` lays a vector over ``X`` out as a
+    picture), TensorBoard logs and model.pt."""
     out = Path(out) if out is not None else None
-    k = int(info.get("k", lcfg.k))  # ``vecs`` may hold more reference modes than k: a tie at the cut-off scores fairly
+    k = lcfg.k if k is None else k  # ``vecs`` may hold more reference modes than k: a tie at the cut-off scores fairly
     learner = SpectralLearner(lcfg, device=device, log_dir=(out / "tb") if out is not None else None)
     sync = torch.cuda.synchronize if learner.device.type == "cuda" else (lambda: None)
     sampler = PairSampler(buffer, learner.operator, seed=lcfg.seed + 1)
