@@ -130,32 +130,32 @@ class SpectralLearner:
     def features(self, x: Tensor) -> Tensor:
         return self.f(x.to(self.device))
 
-    def _forward(self, net: torch.nn.Module, x: Tensor) -> Tensor:
-        """``net(x)``; with ``dedup`` the network sees each distinct observation once and rows are gathered back,
-        which gives the same values and gradients at a fraction of the cost when states repeat (gridworlds)."""
-        if not self.config.dedup:
-            return net(x)
-        rows, inverse = distinct_rows(x)
-        return net(rows)[inverse]
-
     def moments(self, x: Tensor, y: Tensor) -> Moments:
-        """Forward both ends of a pair batch and estimate the objective's chunk-wise moments."""
+        """Forward both ends of a pair batch and estimate the objective's chunk-wise moments.
+
+        With ``dedup`` the network sees each distinct observation once and the moments come from the pairs' count
+        matrices instead of a gathered batch (same values and gradients, ``rlspectral.moments.estimate_moments``)."""
         x, y = x.to(self.device), y.to(self.device)
-        if self.g is None:
-            out = self._forward(self.f, torch.cat([x, y], dim=0))
-            F, G = out[: x.shape[0]], out[x.shape[0] :]
-        else:
-            F, G = self._forward(self.f, x), self._forward(self.g, y)
+        B = x.shape[0]
         op = self.operator
-        return estimate_moments(
-            F,
-            G,
+        kw = dict(
             self_adjoint=not self.svd,
             splits=self.objective.splits,
             sequential=self.objective.sequential,
             pair_weight=op.pair_weight,
             identity_weight=op.identity_weight + self.objective.shift,
         )
+        if self.config.dedup:
+            if self.g is None:
+                rows, inverse = distinct_rows(torch.cat([x, y], dim=0))
+                out = self.f(rows)
+                return estimate_moments(out, out, index=(inverse[:B], inverse[B:]), **kw)
+            (rx, ix), (ry, iy) = distinct_rows(x), distinct_rows(y)
+            return estimate_moments(self.f(rx), self.g(ry), index=(ix, iy), **kw)
+        if self.g is None:
+            out = self.f(torch.cat([x, y], dim=0))
+            return estimate_moments(out[:B], out[B:], **kw)
+        return estimate_moments(self.f(x), self.g(y), **kw)
 
     def update(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """One gradient step on pairs (x, y); raises DivergenceError (weights untouched) on a NaN/inf loss."""

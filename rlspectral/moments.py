@@ -28,8 +28,8 @@ class Moments:
     C: list[Tensor]  # per chunk, [k, k]
     Mf: list[Tensor]  # per chunk, Gram of f
     Mg: list[Tensor]  # per chunk, Gram of g
-    F: Tensor  # [B, k] features at x
-    G: Tensor  # [B, k] features at y
+    F: Tensor  # [B, k] features at x (with count moments: [u, k] at the distinct observations)
+    G: Tensor  # [B, k] features at y (likewise)
 
     @property
     def C_mean(self) -> Tensor:
@@ -49,30 +49,54 @@ def estimate_moments(
     sequential: bool = False,
     pair_weight: float = 1.0,
     identity_weight: float = 0.0,
+    index: tuple[Tensor, Tensor] | None = None,
 ) -> Moments:
-    """Chunk-wise moments of the operator ``pair_weight * T + identity_weight * I`` (see module doc)."""
+    """Chunk-wise moments of the operator ``pair_weight * T + identity_weight * I`` (see module doc).
+
+    With ``index = (ix, iy)`` ``F`` and ``G`` hold features of *distinct* observations and pair b is
+    ``(F[ix[b]], G[iy[b]])``: each chunk's moments become ``F^T N G / |chunk|`` with N the chunk's sparse count
+    matrix of (x, y) rows: the same values and gradients as the per-pair batch, at ``nnz(N) k + u k^2`` instead of
+    ``B k^2`` cost and without gathering the batch back (a gridworld batch of 8192 pairs holds ~100-1000 states).
+    In the one-network case pass the same tensor as ``F`` and ``G`` (and indices into it)."""
     if identity_weight and not self_adjoint:
         raise ValueError("an identity term (lazy operator or spectral shift) needs a self-adjoint operator")
-    B = F.shape[0]
+    B = F.shape[0] if index is None else index[0].shape[0]
     if B < splits:
         raise ValueError(f"a batch of {B} pairs cannot be cut into {splits} independent chunks")
     size = B // splits
     Cs, Mfs, Mgs = [], [], []
     for s in range(splits):
-        f, g = F[s * size : (s + 1) * size], G[s * size : (s + 1) * size]
-        C = moment(f, g, sequential)
-        if self_adjoint:
-            C = 0.5 * (C + moment(g, f, sequential))
-            both = torch.cat([f, g], dim=0)
-            Mf = Mg = moment(both, both, sequential)
+        chunk = slice(s * size, (s + 1) * size)
+        if index is None:
+            f, g, N, cx, cy = F[chunk], G[chunk], None, None, None
         else:
-            Mf, Mg = moment(f, f, sequential), moment(g, g, sequential)
+            f, g, (N, cx, cy) = F, G, _counts(index[0][chunk], index[1][chunk], F.shape[0], G.shape[0], F.dtype)
+        C = moment(f, g, sequential, N)
+        if self_adjoint:
+            C = 0.5 * (C + (C.T if not sequential else moment(g, f, True, None if N is None else N.T)))
+            if index is None:
+                both = torch.cat([f, g], dim=0)
+                Mf = Mg = moment(both, both, sequential)
+            elif f is g:
+                Mf = Mg = moment(f, f, sequential, cx + cy)
+            else:
+                Mf = Mg = 0.5 * (moment(f, f, sequential, cx) + moment(g, g, sequential, cy))
+        else:
+            Mf, Mg = moment(f, f, sequential, cx), moment(g, g, sequential, cy)
         if pair_weight != 1.0 or identity_weight != 0.0:
             C = pair_weight * C + identity_weight * Mf
         Cs.append(C)
         Mfs.append(Mf)
         Mgs.append(Mg)
     return Moments(C=Cs, Mf=Mfs, Mg=Mgs, F=F, G=G)
+
+
+def _counts(ix: Tensor, iy: Tensor, nx: int, ny: int, dtype: torch.dtype) -> tuple[Tensor, Tensor, Tensor]:
+    """Sparse count matrix of the pairs (ix[b], iy[b]) [nx, ny] and the counts of each end's rows."""
+    ones = torch.ones(ix.shape[0], dtype=dtype, device=ix.device)
+    N = torch.sparse_coo_tensor(torch.stack([ix, iy]), ones, (nx, ny), check_invariants=False).coalesce()
+    cx, cy = torch.bincount(ix, minlength=nx), torch.bincount(iy, minlength=ny)
+    return N, cx.to(dtype), cy.to(dtype)
 
 
 def exact_moments(

@@ -25,18 +25,29 @@ def pair_weights(k: int, normalize: bool = True, device: torch.device | None = N
     return v[torch.maximum(idx[:, None], idx[None, :])]
 
 
-def moment(a: Tensor, b: Tensor, sequential: bool = False) -> Tensor:
+def moment(a: Tensor, b: Tensor, sequential: bool = False, weights: Tensor | None = None) -> Tensor:
     """``A_ij = mean_n a_ni b_nj``.
 
-    With ``sequential=True`` the value is the same but the gradient of entry (i, j) flows only into the
-    later mode max(i, j) (both factors on the diagonal): modes 1..i-1 act as constants for mode i.
+    With ``weights`` the rows of ``a`` and ``b`` are distinct values and the batch is given by how often each
+    occurs: a count matrix ``W`` [rows of a, rows of b] (pairs (a_r, b_s) occur ``W_rs`` times) or a count vector
+    (row r of a paired with row r of b). Then ``A = a^T W b / sum(W)``, the same value and gradients as the
+    per-pair mean without materializing the batch. With ``sequential=True`` the value is the same but the
+    gradient of entry (i, j) flows only into the later mode max(i, j) (both factors on the diagonal): modes
+    1..i-1 act as constants for mode i.
     """
-    n = a.shape[0]
-    full = a.T @ b / n
+    if weights is None:
+        wb, n = b, a.shape[0]
+    else:
+        if weights.dim() == 1:
+            wb, n = weights[:, None] * b, weights.sum()
+        else:
+            wb = torch.sparse.mm(weights, b) if weights.is_sparse else weights @ b
+            n = weights._values().sum() if weights.is_sparse else weights.sum()
+    full = a.T @ wb / n
     if not sequential:
         return full
-    to_rows = a.T @ b.detach() / n  # gradient into a_i only
-    to_cols = a.detach().T @ b / n  # gradient into b_j only
+    to_rows = a.T @ wb.detach() / n  # gradient into a_i only
+    to_cols = a.detach().T @ wb / n  # gradient into b_j only
     k = full.shape[0]
     lower = torch.ones(k, k, dtype=torch.bool, device=a.device).tril(-1)
     upper = lower.T

@@ -90,17 +90,35 @@ def test_nan_loss_stops_with_step_and_keeps_weights():
     assert all(torch.equal(a, b) for a, b in zip(before, learner.f.parameters()))
 
 
-def test_dedup_forward_gives_identical_loss_and_gradients():
-    """One forward pass per distinct observation is an optimization, not an approximation."""
-    states = torch.rand(7, 2)
-    idx = torch.randint(0, 7, (256,))
+@pytest.mark.parametrize(
+    "method, operator, svd, kwargs",
+    [
+        ("nested-lora", "successor:0.9", False, {"shift": 0.1}),
+        ("nested-lora-seq", "transition", False, {}),
+        ("nested-omm", "lazy", False, {"shift": 0.1}),
+        ("allo", "transition", False, {}),
+        ("ggdo", "transition", False, {}),
+        ("nested-lora", "transition", True, {}),
+    ],
+)
+@pytest.mark.parametrize("n_states", [7, 300])  # states repeat a lot, or rarely
+def test_dedup_forward_gives_identical_loss_and_gradients(method, operator, svd, kwargs, n_states):
+    """One forward pass per distinct observation (and moments from count matrices) is an optimization, not an
+    approximation: same loss and gradients as every pair through the network, for every objective."""
+    gen = torch.Generator().manual_seed(0)
+    states = torch.rand(n_states, 2, generator=gen)
+    idx = torch.randint(0, n_states, (256,), generator=gen)
     x, y = states[idx], states[idx.roll(3)]
     grads = []
     for dedup in (False, True):
-        cfg = LearnerConfig(obs_shape=(2,), k=4, hidden=(16,), dedup=dedup, seed=3)
+        cfg = LearnerConfig(
+            obs_shape=(2,), k=4, hidden=(16,), dedup=dedup, seed=3, method=method, operator=operator, svd=svd,
+            objective_kwargs=kwargs,
+        )  # fmt: skip
         learner = SpectralLearner(cfg)
         loss, _ = learner.objective(learner.moments(x, y))
         loss.backward()
-        grads.append((loss.detach(), [p.grad.clone() for p in learner.f.parameters()]))
+        params = list(learner.f.parameters()) + (list(learner.g.parameters()) if learner.g is not None else [])
+        grads.append((loss.detach(), [p.grad.clone() for p in params]))
     assert torch.allclose(grads[0][0], grads[1][0], atol=1e-6)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(grads[0][1], grads[1][1]))

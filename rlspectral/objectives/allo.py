@@ -44,7 +44,7 @@ class ALLO(SpectralObjective):
 
     @torch.no_grad()
     def after_step(self, m: Moments) -> None:
-        eye = torch.eye(self.k, device=m.F.device)
+        eye = torch.eye(self.k, device=m.C[0].device)
         self.duals += self.dual_lr * self.lower * (m.M_mean.detach() - eye)
         self.barrier.copy_((self.barrier + self.barrier_rate).clamp_max(self.barrier_max))
 

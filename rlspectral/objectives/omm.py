@@ -35,9 +35,9 @@ class NestedOMM(SpectralObjective):
             cross = (self.P * cross_products(m.C, m.Mf)).sum()
             return fit + cross, {"fit": fit.detach(), "cross": cross.detach()}
         # Order 2: -tr(Q_2 C), Q_2 = I + (I-Ma) + (I-Ma)(I-Mb) + (I-Ma)(I-Mb)(I-Mc); average the 4 rotations.
-        eye = torch.eye(self.k, device=m.F.device)
+        eye = torch.eye(self.k, device=m.C[0].device)
         n = len(m.C)
-        loss = m.F.new_zeros(())
+        loss = m.C[0].new_zeros(())
         for r in range(n):
             a, b, c = ((eye - m.Mf[(r + j) % n]) for j in (1, 2, 3))
             Q = eye + a + a @ b + a @ b @ c
