@@ -42,7 +42,7 @@ def moment(a: Tensor, b: Tensor, sequential: bool = False, weights: Tensor | Non
             wb, n = weights[:, None] * b, weights.sum()
         else:
             wb = torch.sparse.mm(weights, b) if weights.is_sparse else weights @ b
-            n = weights._values().sum() if weights.is_sparse else weights.sum()
+            n = torch.sparse.sum(weights) if weights.is_sparse else weights.sum()
     full = a.T @ wb / n
     if not sequential:
         return full
