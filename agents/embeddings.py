@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from rlspectral.envs.gridworld import load_grid
+from rlspectral.envs.spectra import transition_eigenpairs
 from torch import Tensor, nn
 
-from envs.gridworld import load_grid
-from envs.spectra import transition_eigenpairs
 from rlspectral.errors import SpectralError
 
 

@@ -1,9 +1,9 @@
 """Environments for the recipes: any gymnasium id, the gridworlds ``rlspectral/<Layout>-v0`` (``import envs``)
 and their goal-reaching variants ``rlspectral/<Layout>-Goal-v0`` registered here, and MiniGrid: ``MiniGrid-*`` /
-``BabyAI-*`` ids get the flat full-grid observation of :mod:`agents.minigrid`, which also registers the
+``BabyAI-*`` ids get the flat full-grid observation of :mod:`rlspectral.agents.minigrid`, which also registers the
 ``rlspectral/MiniGrid-*`` fixed-layout ids (imported on first use: minigrid pulls in pygame). Gymnasium-Robotics
 ids (``PointMaze_*``, the ``robotics`` extra) are registered on first use, and any env whose observations are
-goal dicts gets the one ``Box`` of :class:`envs.goal_obs.GoalObservation` (eigenfunctions then read the
+goal dicts gets the one ``Box`` of :class:`rlspectral.envs.goal_obs.GoalObservation` (eigenfunctions then read the
 ``achieved_goal`` entries: :func:`spectral_inputs`).
 
 The goal variant puts the goal on the last free cell in row-major order (bottom-right), gives reward 1 and ends
@@ -16,14 +16,14 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import rlspectral.envs  # noqa: F401 - registers rlspectral/<Layout>-v0
+from rlspectral.agents.recipes import is_minigrid
+from rlspectral.envs.goal_obs import wrap_goal_dict
+from rlspectral.envs.gridworld import GridWorldEnv, builtin_layouts, load_grid
+from rlspectral.envs.pointmaze import needs_robotics, require_robotics
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-import envs  # noqa: F401 - registers rlspectral/<Layout>-v0
-from agents.recipes import is_minigrid
-from envs.goal_obs import wrap_goal_dict
-from envs.gridworld import GridWorldEnv, builtin_layouts, load_grid
-from envs.pointmaze import needs_robotics, require_robotics
 from rlspectral.errors import SpectralError
 
 
@@ -39,7 +39,7 @@ def register_goal_gridworlds() -> None:
     for name in builtin_layouts():
         env_id = f"rlspectral/{name}-Goal-v0"
         if env_id not in gym.registry:
-            gym.register(env_id, entry_point="agents.environments:goal_gridworld", kwargs={"layout": name})
+            gym.register(env_id, entry_point="rlspectral.agents.environments:goal_gridworld", kwargs={"layout": name})
 
 
 register_goal_gridworlds()
@@ -53,7 +53,7 @@ def check_env_id(env_id: str) -> None:
     """Raise a one-line :class:`SpectralError` for an id gymnasium does not know (or whose optional extra is
     missing)."""
     if is_minigrid(env_id):
-        import agents.minigrid  # noqa: F401 - registers MiniGrid-* and rlspectral/MiniGrid-*
+        import rlspectral.agents.minigrid  # noqa: F401 - registers MiniGrid-* and rlspectral/MiniGrid-*
     if needs_robotics(env_id):
         require_robotics()  # registers PointMaze_* & co., or says how to install the robotics extra
     try:
@@ -69,9 +69,9 @@ def make_env(
     """A monitored ``VecEnv`` of ``n_envs`` copies, wrapped in ``VecNormalize`` when ``normalize`` is set (a dict
     gives its kwargs); an evaluation env (``training=False``) freezes the statistics and reports raw rewards."""
     check_env_id(env_id)
-    wrapper = wrap_goal_dict  # Dict(observation, achieved_goal, desired_goal) -> one Box (envs.goal_obs)
+    wrapper = wrap_goal_dict  # Dict(observation, achieved_goal, desired_goal) -> one Box (rlspectral.envs.goal_obs)
     if is_minigrid(env_id) and not env_id.startswith("rlspectral/"):  # rlspectral/MiniGrid-* come wrapped
-        from agents.minigrid import wrap_minigrid as wrapper
+        from rlspectral.agents.minigrid import wrap_minigrid as wrapper
     try:
         env = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs, wrapper_class=wrapper)
     except TypeError as e:

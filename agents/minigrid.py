@@ -1,18 +1,18 @@
 """MiniGrid for the recipes: one observation rule, a fixed-layout adapter, and the exact position-graph spectrum.
 
-**Observation rule** (every ``MiniGrid-*`` / ``BabyAI-*`` id made by :func:`agents.environments.make_env`, and the
+**Observation rule** (every ``MiniGrid-*`` / ``BabyAI-*`` id made by :func:`~agents.environments.make_env`, and the
 ``rlspectral/MiniGrid-*`` ids registered here): MiniGrid's ``FullyObsWrapper`` + ``ImgObsWrapper`` give the whole
 grid as a ``(width, height, 3)`` array of (object, colour, state) indices per cell, the agent's cell holding
 (agent, red, direction); :class:`FlatGridObs` flattens it to a float32 vector of length ``3 * width * height``
 with each channel divided by its largest index (object / 10, colour / 5, state / 3), so it lies in [0, 1]. The
 MLP policy and the spectral MLP learner both read this vector (standardized by VecNormalize in the
-``("ppo", "minigrid")`` recipe: see :mod:`agents.recipes`). Full rather than egocentric: the 7x7 partial view
+``("ppo", "minigrid")`` recipe: see :mod:`rlspectral.agents.recipes`). Full rather than egocentric: the 7x7 partial view
 aliases states (two corners of an empty room look alike), which breaks both a Markov policy and eigenfunctions
 of the state graph. Scaled indices rather than one-hot: 3 instead of 21 numbers per cell (FourRooms: 1083
 inputs instead of 7581), and the agent's position is still one cell whose object channel reads 1.0, so an MLP
 separates positions as easily as a one-hot. What the agent carries is not encoded, but a carried key has left
 the grid, so the state stays identifiable in DoorKey. :class:`SuccessInfo` sets ``info["is_success"]`` at every
-episode end (terminated with a positive reward), which :class:`agents.evaluation.PeriodicEvaluation` reads.
+episode end (terminated with a positive reward), which :class:`rlspectral.agents.evaluation.PeriodicEvaluation` reads.
 
 **Fixed layout** (:class:`FixedLayout`, id ``rlspectral/MiniGrid-FourRooms-Fixed-v0``): every reset calls the
 MiniGrid env's ``reset(seed=layout_seed)``, so walls, doors, goal and the agent's start cell and direction are
@@ -25,7 +25,7 @@ every reset, so in-episode randomness (none in FourRooms, DoorKey or MultiRoom) 
 **Exact spectrum** (:func:`layout_grid`, :func:`exact_eigenpairs`): the fixed layout as an
 :class:`envs.gridworld.Grid` (cells holding an object the agent cannot enter -- walls, closed doors, keys, balls,
 boxes -- are walls), and the eigenpairs of its uniform 4-neighbour random walk
-(:func:`envs.spectra.transition_eigenpairs`, the gridworld convention of DESIGN.md).
+(:func:`rlspectral.envs.spectra.transition_eigenpairs`, the gridworld convention of DESIGN.md).
 :func:`eigenfunctions_by_position` evaluates learned eigenfunctions at the observation of the agent standing on each
 free cell, averaged over its 4 directions, for :func:`rlspectral.metrics.cosine_similarity`. The agent's own MDP has
 turn-and-forward actions, a direction in the state and a learned policy, so this measures how well the position
@@ -43,9 +43,9 @@ import numpy as np
 from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 from minigrid.minigrid_env import MiniGridEnv
 from minigrid.wrappers import FullyObsWrapper, ImgObsWrapper
+from rlspectral.envs.gridworld import Grid
+from rlspectral.envs.spectra import transition_eigenpairs
 
-from envs.gridworld import Grid
-from envs.spectra import transition_eigenpairs
 from rlspectral.errors import SpectralError
 
 # Channel scales of the full grid encoding: object index, colour index, state (door state 0-2, agent direction 0-3).
@@ -135,7 +135,7 @@ def make_minigrid(env_id: str, layout_seed: int | None = None, random_start: boo
 def register_minigrid() -> None:
     for env_id, kwargs in FIXED_IDS.items():
         if env_id not in gym.registry:
-            gym.register(env_id, entry_point="agents.minigrid:make_minigrid", kwargs=kwargs)
+            gym.register(env_id, entry_point="rlspectral.agents.minigrid:make_minigrid", kwargs=kwargs)
 
 
 register_minigrid()

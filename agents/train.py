@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.recipes import BASE, merge, recipe
+from rlspectral.agents.recipes import BASE, merge, recipe
+
 from rlspectral.errors import SpectralError
 
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
@@ -81,16 +82,16 @@ def train(
     """
     import numpy as np
     import torch
+    from rlspectral.agents.environments import goal_observation, make_env, spectral_inputs
+    from rlspectral.agents.evaluation import PeriodicEvaluation
+    from rlspectral.agents.monitor import ResourceMonitor
+    from rlspectral.agents.progress import ProgressBar
+    from rlspectral.agents.report import plot_learning_curve, write_results
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.noise import NormalActionNoise
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from agents.environments import goal_observation, make_env, spectral_inputs
-    from agents.evaluation import PeriodicEvaluation
-    from agents.monitor import ResourceMonitor
-    from agents.progress import ProgressBar
-    from agents.report import plot_learning_curve, write_results
     from rlspectral.sb3 import (
         BonusReplayBuffer,
         BonusRolloutBuffer,
@@ -125,7 +126,7 @@ def train(
     cls = algorithms()[algo]
     algo_kwargs = dict(rec["algo"])
     policy_kwargs = dict(algo_kwargs.pop("policy_kwargs", {}))
-    inputs = spectral_inputs(env)  # goal-dict envs: the eigenfunctions read achieved_goal (envs.goal_obs)
+    inputs = spectral_inputs(env)  # goal-dict envs: the eigenfunctions read achieved_goal (rlspectral.envs.goal_obs)
     spectral_spec = {**({"inputs": list(inputs)} if inputs else {}), **rec["spectral"]}
     learner_spec: Any = checkpoint or learner_config_for(env.observation_space, spectral_spec).to_dict()
     if features != "raw":

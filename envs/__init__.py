@@ -1,7 +1,7 @@
 """Environments with exact references: text-layout gridworlds (registered as ``rlspectral/<Name>-v0``)."""
 
-from envs.gridworld import Grid, GridWorldEnv, builtin_layouts, load_grid, register_layouts
-from envs.spectra import successor_eigenvalues, transition_eigenpairs
+from rlspectral.envs.gridworld import Grid, GridWorldEnv, builtin_layouts, load_grid, register_layouts
+from rlspectral.envs.spectra import successor_eigenvalues, transition_eigenpairs
 
 register_layouts()
 

@@ -33,7 +33,7 @@ OBS_TYPES = ("xy", "onehot", "pixels")
 
 def builtin_layouts() -> list[str]:
     """Names of the layouts that ship with the package (e.g. ``GridRoom-4``)."""
-    files = resources.files("envs").joinpath("layouts").iterdir()
+    files = resources.files("rlspectral.envs").joinpath("layouts").iterdir()
     return sorted(Path(str(f)).stem for f in files if str(f).endswith(".txt"))
 
 
@@ -44,7 +44,7 @@ def read_layout(name_or_path: str | Path) -> tuple[str, str]:
         if not p.is_file():
             raise LayoutError(f"{p}: layout file not found")
         return p.stem, p.read_text()
-    f = resources.files("envs").joinpath("layouts", f"{name_or_path}.txt")
+    f = resources.files("rlspectral.envs").joinpath("layouts", f"{name_or_path}.txt")
     if not f.is_file():
         raise LayoutError(f"unknown layout {name_or_path!r}; built-in layouts: {', '.join(builtin_layouts())}")
     return str(name_or_path), f.read_text()
@@ -241,4 +241,4 @@ def register_layouts() -> None:
     for name in builtin_layouts():
         env_id = f"rlspectral/{name}-v0"
         if env_id not in gym.registry:
-            gym.register(env_id, entry_point="envs.gridworld:GridWorldEnv", kwargs={"layout": name})
+            gym.register(env_id, entry_point="rlspectral.envs.gridworld:GridWorldEnv", kwargs={"layout": name})

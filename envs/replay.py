@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from rlspectral.envs.gridworld import Grid
 
-from envs.gridworld import Grid
 from rlspectral.buffer import EpisodicBuffer
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from envs.gridworld import Grid
+from rlspectral.envs.gridworld import Grid
 
 
 def transition_eigenpairs(grid: Grid, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:

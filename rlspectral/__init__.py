@@ -1,7 +1,7 @@
 """rlspectral: learn Laplacian / successor / Koopman eigenfunctions with nested spectral objectives."""
 
 from rlspectral.buffer import EpisodicBuffer, PairSampler
-from rlspectral.errors import CheckpointError, DivergenceError, LayoutError, SpectralError
+from rlspectral.errors import CheckpointError, ConfigError, DivergenceError, LayoutError, SpectralError
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity, eigenvalue_error
 from rlspectral.moments import Moments, estimate_moments, exact_moments, rayleigh_ritz
@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckpointError",
+    "ConfigError",
     "DivergenceError",
     "EpisodicBuffer",
     "LayoutError",

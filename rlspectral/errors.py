@@ -17,3 +17,9 @@ class CheckpointError(SpectralError):
 
 class LayoutError(SpectralError):
     """A gridworld text layout is malformed."""
+
+
+class ConfigError(SpectralError, ValueError):
+    """A configuration field (or the command-line flag behind it) has a value that cannot work; the message names
+    the field, the value and what to pass instead. Raised by the configs' own validation, so every entry point
+    (Python, ``rlspectral fit``, ``fit-traj``, ``train``) reports it the same way."""

@@ -3,7 +3,7 @@
     python scripts/continuous_benchmark.py --out results/continuous                      # resumable, 2 processes
     python scripts/continuous_benchmark.py --tasks PointMaze_Medium-v3 --arms sac sac+novelty --seeds 3
 
-Arms (same env steps per task; recipes in ``agents.recipes``):
+Arms (same env steps per task; recipes in ``rlspectral.agents.recipes``):
 
 * ``sac`` / ``td3``: SB3's default hyperparameters, raw observations;
 * ``sac+novelty`` / ``td3+novelty`` / ``sac+eigenpurpose``: the same agent plus the spectral bonus, eigenfunctions
@@ -38,7 +38,7 @@ FLAG = 90.0  # MountainCarContinuous: an evaluation return of at least 90 means 
 
 def arm_settings(arm: str, task: str) -> tuple[str, str, str, dict[str, Any]]:
     """``(algo, features, bonus, overrides)`` of an arm."""
-    from agents.recipes import ZOO_SAC_MOUNTAINCAR
+    from rlspectral.agents.recipes import ZOO_SAC_MOUNTAINCAR
 
     if arm == "sac-zoo":
         if task != "MountainCarContinuous-v0":
@@ -53,7 +53,7 @@ def arm_settings(arm: str, task: str) -> tuple[str, str, str, dict[str, Any]]:
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    from agents.train import train
+    from rlspectral.agents.train import train
 
     c = job["config"]
     algo, features, bonus, overrides = arm_settings(c["arm"], c["task"])
@@ -137,8 +137,7 @@ def _plot(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from agents.report import evaluation_band
+    from rlspectral.agents.report import evaluation_band
 
     present = [t for t in tasks if any(r["task"] == t for r in results)]
     if not present:
@@ -172,7 +171,8 @@ def main() -> None:
     p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
     p.add_argument("--summarize-only", action="store_true")
     args = p.parse_args()
-    from agents.recipes import recipe
+    from rlspectral.agents.recipes import recipe
+
     from rlspectral.sweep import load_results, run_sweep
 
     out = Path(args.out)

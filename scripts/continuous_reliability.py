@@ -6,7 +6,7 @@
 One long run per spectral arm (default ``sac+novelty``: eigenfunctions learned online from the agent's own
 replay, 50 updates of batch 1024 every 1000 env steps, and the novelty bonus computed at every SAC update) and
 plain SAC for comparison, on ``Pendulum-v1`` with the library's SAC recipe. Every ``--every`` env steps
-:class:`agents.monitor.ResourceMonitor` records resident memory, the peak, steps/s over the window, and the
+:class:`rlspectral.agents.monitor.ResourceMonitor` records resident memory, the peak, steps/s over the window, and the
 learner's eigenvalues and whether its weights are finite. The spectral learner raises on a NaN/inf loss, so a run
 that finishes did not diverge. ``--baseline-steps`` shortens the plain-SAC run (its throughput is flat).
 
@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    from agents.monitor import ResourceMonitor
-    from agents.train import train
+    from rlspectral.agents.monitor import ResourceMonitor
+    from rlspectral.agents.train import train
+
     from scripts.continuous_benchmark import arm_settings
 
     c = job["config"]

@@ -5,7 +5,7 @@
     python scripts/exploration_benchmark.py --out results/exploration --summarize-only  # tables from finished jobs
 
 Every job is ``agents.train(task, "ppo", "raw", bonus)`` with the ``("ppo", "minigrid")`` recipe (flat full-grid
-observations, :mod:`agents.minigrid`) and the per-bonus coefficient ``MINIGRID_BONUS_COEF``. The spectral arm
+observations, :mod:`rlspectral.agents.minigrid`) and the per-bonus coefficient ``MINIGRID_BONUS_COEF``. The spectral arm
 learns its eigenfunctions online from the agent's own experience (``SpectralCallback``) and uses the ``novelty``
 bonus: like RND it rewards states unlike the recently visited ones, so the two arms differ only in the embedding
 the novelty is measured in (learned eigenfunctions vs. a random network's prediction error); ``eigenpurpose``
@@ -72,8 +72,8 @@ def fourrooms_cosine(task: str, spectral_path: Path) -> dict[str, Any]:
     its running moments (``eigenfunctions(solve=True)``)."""
     import gymnasium as gym
     import torch
+    from rlspectral.agents.minigrid import position_cosine_similarity
 
-    from agents.minigrid import position_cosine_similarity
     from rlspectral.learner import SpectralLearner
 
     learner = SpectralLearner.load(spectral_path)
@@ -95,7 +95,7 @@ def fourrooms_cosine(task: str, spectral_path: Path) -> dict[str, Any]:
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    from agents import train
+    from rlspectral.agents import train
 
     bonus = ARMS[job["arm"]]
     overrides: dict[str, Any] = {
@@ -250,7 +250,7 @@ def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, arms: list[str
 
 
 def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from agents.recipes import MINIGRID_BONUS_COEF
+    from rlspectral.agents.recipes import MINIGRID_BONUS_COEF
 
     if len(args.steps) not in (1, len(args.tasks)):
         raise SystemExit(f"--steps takes one budget for every task or one per task ({len(args.tasks)} tasks)")

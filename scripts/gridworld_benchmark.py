@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import this file as scripts.<name>
-from envs.benchmark import SCALAR_KEYS, GridFitConfig, fit_gridworld  # noqa: E402
+from rlspectral.cli.fit import GridFitConfig, fit_gridworld
+from rlspectral.harness import SCALAR_KEYS  # noqa: E402
 
 LAYOUTS = [
     "GridMaze-7",

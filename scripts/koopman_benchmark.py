@@ -3,7 +3,7 @@
     python scripts/koopman_benchmark.py --out results/koopman            # resumable; 2 local processes
     python scripts/koopman_benchmark.py --out results/koopman --ray auto # the same sweep on a Ray cluster
 
-Systems (``envs.langevin``): an asymmetric 1-D double well and the 2-D triple well, overdamped Langevin,
+Systems (``rlspectral.envs.langevin``): an asymmetric 1-D double well and the 2-D triple well, overdamped Langevin,
 Euler-Maruyama with sub-stepping, stationary starts. Every method sees the same training trajectories, network
 (MLP 2x128 on 32 random Fourier features), batch, steps and learning-rate schedule; seeds change the network
 initialization and the batches. All eigenvalues come from the same post-processing (Koopman matrix on the
@@ -56,7 +56,7 @@ def _observable(x: np.ndarray) -> np.ndarray:
 
 
 def _data(name: str, cache: str | None, test: bool = False) -> np.ndarray:
-    from envs.langevin import trajectories
+    from rlspectral.envs.langevin import trajectories
 
     s = SYSTEMS[name]
     n = s["test_traj"] if test else s["n_traj"]
@@ -65,7 +65,7 @@ def _data(name: str, cache: str | None, test: bool = False) -> np.ndarray:
 
 def _mc(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     """Start points from rho and the Monte Carlo truth E[h(x_{n tau}) | x_0] with its standard error."""
-    from envs.langevin import get_system, monte_carlo_expectation, reference_spectrum
+    from rlspectral.envs.langevin import get_system, monte_carlo_expectation, reference_spectrum
 
     t0 = time.perf_counter()
     name = job["system"]
@@ -83,7 +83,8 @@ def _mc(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 
 def _oracle_fit(name: str, cache: str | None):
     """A TrajFit whose features are the reference eigenfunctions (interpolated), fed to the same estimator."""
-    from envs.langevin import reference_spectrum
+    from rlspectral.envs.langevin import reference_spectrum
+
     from rlspectral.koopman import TrajFit, TrajFitConfig, covariances, koopman_model, lagged_pairs
 
     s = SYSTEMS[name]
@@ -104,7 +105,8 @@ def _oracle_fit(name: str, cache: str | None):
 
 def _evaluate(fit, name: str, cache: str | None, mc_path: Path) -> dict[str, Any]:
     """Timescales, cosines, held-out VAMP scores and prediction errors of one fitted model."""
-    from envs.langevin import reference_spectrum
+    from rlspectral.envs.langevin import reference_spectrum
+
     from rlspectral.koopman import lagged_pairs
     from rlspectral.metrics import cosine_similarity
 
@@ -146,7 +148,7 @@ def _evaluate(fit, name: str, cache: str | None, mc_path: Path) -> dict[str, Any
 
 def _plot_values(fit, name: str) -> dict[str, np.ndarray]:
     """Learned eigenfunctions (signs matched to the reference) on a plotting grid."""
-    from envs.langevin import reference_spectrum
+    from rlspectral.envs.langevin import reference_spectrum
 
     ref = reference_spectrum(name, k=8)
     axes = [np.linspace(lo, hi, 120 if ref.system.dim == 1 else 90) for lo, hi in ref.system.bounds]
@@ -183,7 +185,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         stats: dict[str, Any] = {"wall_time_s": time.perf_counter() - t0}
         method, seed = "oracle", 0
     else:
-        from envs.langevin import get_system
+        from rlspectral.envs.langevin import get_system
+
         from rlspectral.koopman import TrajFitConfig, fit_trajectories
 
         s, system = SYSTEMS[name], get_system(name)
@@ -241,7 +244,7 @@ def summarize(results: list[dict[str, Any]], out: Path, systems: list[str], meth
         for r in sorted(fits, key=lambda r: (r["system"], r["method"], r["seed"])):
             wr.writerow({**r, "timescale_rel_err": " ".join(f"{v:+.4f}" for v in r["timescale_rel_err"]),
                          "cosine": " ".join(f"{v:.5f}" for v in r["cosine"])})  # fmt: skip
-    from envs.langevin import reference_spectrum
+    from rlspectral.envs.langevin import reference_spectrum
 
     lines = ["# Koopman / Langevin benchmark", ""]
     for name in systems:

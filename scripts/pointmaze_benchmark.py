@@ -34,7 +34,7 @@ KEEP = ("layout", "method", "k", "n_states", "replay_states", "mean_cosine_simil
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    from envs.maze_benchmark import MazeFitConfig, fit_pointmaze
+    from rlspectral.cli.fit import MazeFitConfig, fit_pointmaze
 
     cfg = MazeFitConfig(**job["config"])
     m = fit_pointmaze(cfg, out=job_dir, progress=False)
@@ -47,10 +47,10 @@ def rescore(out: Path) -> None:
     ``REFERENCE_EXTRA`` modes past k, rewriting the final Rayleigh-Ritz scores in result.json / metrics.json (the
     as-learned scores and the training curves keep the values of their time)."""
     import torch
+    from rlspectral.envs.pointmaze import maze_map, maze_reference
+    from rlspectral.envs.problems import REFERENCE_EXTRA
 
-    from envs.benchmark import mode_cosines
-    from envs.maze_benchmark import REFERENCE_EXTRA
-    from envs.pointmaze import maze_map, maze_reference
+    from rlspectral.harness import mode_cosines
     from rlspectral.learner import SpectralLearner
 
     refs: dict[str, Any] = {}

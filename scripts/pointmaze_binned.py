@@ -21,8 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from envs.maze_benchmark import REFERENCE_EXTRA  # noqa: E402
-from envs.pointmaze import maze_map, maze_reference, random_policy_positions  # noqa: E402
+from rlspectral.envs.pointmaze import maze_map, maze_reference, random_policy_positions  # noqa: E402
+from rlspectral.envs.problems import REFERENCE_EXTRA  # noqa: E402
+
 from rlspectral.metrics import cosine_similarity  # noqa: E402
 
 

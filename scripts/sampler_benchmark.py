@@ -32,9 +32,9 @@ def main() -> None:
     import platform
 
     import torch
+    from rlspectral.envs import load_grid
+    from rlspectral.envs.replay import random_walk_buffer
 
-    from envs import load_grid
-    from envs.replay import random_walk_buffer
     from rlspectral.buffer import PairSampler
     from rlspectral.operators import make_operator
 

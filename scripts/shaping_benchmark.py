@@ -4,7 +4,7 @@
     python scripts/shaping_benchmark.py --fits results/gridworld_k50 --out results/shaping      # resumable
 
 Task: ``rlspectral/<Layout>-Goal-v0`` (goal = bottom-right free cell, reward 1 on arrival, 100-step episodes),
-DQN with the library's gridworld recipe (``agents.recipes``), the same budget for every variant:
+DQN with the library's gridworld recipe (``rlspectral.agents.recipes``), the same budget for every variant:
 
 Reward shaping (the agent sees one-hot cells, so function approximation is not what is compared):
 
@@ -59,8 +59,8 @@ def checkpoint(fits: str, layout: str, dim: int) -> str:
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    from agents.embeddings import exact_eigenvector_embedding, learned_embedding, xy_embedding
-    from agents.train import train
+    from rlspectral.agents.embeddings import exact_eigenvector_embedding, learned_embedding, xy_embedding
+    from rlspectral.agents.train import train
 
     c = job["config"]
     layout, variant = c["layout"], c["variant"]
@@ -138,8 +138,7 @@ def _plot(results: list[dict[str, Any]], out: Path, layouts: list[str], variants
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from agents.report import evaluation_band
+    from rlspectral.agents.report import evaluation_band
 
     groups = {"success.png": ["sparse"] + [v for v in variants if v.startswith("shape-")],
               "inputs.png": ["sparse"] + [v for v in variants if v in ("xy", "spectral")]}  # fmt: skip

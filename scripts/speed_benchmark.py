@@ -33,7 +33,8 @@ STRAIGHTFORWARD = {
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    from envs.benchmark import SCALAR_KEYS, GridFitConfig, fit_gridworld
+    from rlspectral.cli.fit import GridFitConfig, fit_gridworld
+    from rlspectral.harness import SCALAR_KEYS
 
     m = fit_gridworld(GridFitConfig(**job["config"]), progress=False)
     keep = (*SCALAR_KEYS, "curve")

@@ -29,8 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from envs.gridworld import load_grid  # noqa: E402
-from envs.spectra import transition_eigenpairs  # noqa: E402
+from rlspectral.envs.gridworld import load_grid  # noqa: E402
+from rlspectral.envs.spectra import transition_eigenpairs  # noqa: E402
 
 LAYOUTS = ["GridRoom-4", "GridMaze-19", "GridRoom-16"]
 DIMS = [4, 8, 11, 16, 24, 32, 50]

@@ -9,9 +9,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from rlspectral.envs.goal_obs import GoalObservation, is_goal_dict, wrap_goal_dict
+from rlspectral.envs.pointmaze import maze_reference, require_robotics
 
-from envs.goal_obs import GoalObservation, is_goal_dict, wrap_goal_dict
-from envs.pointmaze import maze_reference, require_robotics
 from rlspectral.errors import SpectralError
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity
@@ -120,7 +120,7 @@ def test_missing_robotics_extra_is_one_line(monkeypatch):
 def test_train_on_goal_dicts_learns_eigenfunctions_of_the_achieved_goal(tmp_path):
     """The training helper applies the rule end to end: the policy gets the flat Box, the online learner reads
     the achieved_goal entries."""
-    from agents.train import train
+    from rlspectral.agents.train import train
 
     if "rlspectral-test/GoalDict-v0" not in gym.registry:
         gym.register("rlspectral-test/GoalDict-v0", entry_point=GoalDictEnv, max_episode_steps=50)
@@ -134,7 +134,7 @@ def test_train_on_goal_dicts_learns_eigenfunctions_of_the_achieved_goal(tmp_path
 
 def test_pointmaze_observations_through_make_env():
     pytest.importorskip("gymnasium_robotics")
-    from agents.environments import make_env, spectral_inputs
+    from rlspectral.agents.environments import make_env, spectral_inputs
 
     env = make_env("PointMaze_UMaze-v3", 1, 0, {}, False, training=True)
     assert env.observation_space.shape == (8,)
@@ -162,8 +162,8 @@ def test_resource_monitor_reads_memory_throughput_and_the_online_learner(tmp_pat
     """The reliability monitor gets the online learner through ``train(callbacks=...)`` and logs as it goes."""
     import csv
 
-    from agents.monitor import ResourceMonitor
-    from agents.train import train
+    from rlspectral.agents.monitor import ResourceMonitor
+    from rlspectral.agents.train import train
 
     monitor = ResourceMonitor(every=100, path=tmp_path / "resources.csv")
     callback = {"learning_starts": 100, "train_freq": 100, "gradient_steps": 2, "batch_size": 64}

@@ -2,7 +2,7 @@
 
 import json
 
-from rlspectral.cli import main
+from rlspectral.cli.main import main
 
 
 def test_demo_quick(tmp_path):

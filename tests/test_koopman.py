@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from rlspectral.envs.langevin import reference_spectrum, trajectories
 from torch import nn
 
-from envs.langevin import reference_spectrum, trajectories
 from rlspectral.koopman import (
     GeneratorLearner,
     StateSampler,

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from rlspectral.cli.traj import add_traj_arguments, load_trajectories, run_traj, split_holdout
 from rlspectral.errors import SpectralError
-from rlspectral.koopman_cli import add_traj_arguments, load_trajectories, run_traj, split_holdout
 
 
 @pytest.fixture(autouse=True)

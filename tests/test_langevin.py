@@ -5,8 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-
-from envs.langevin import (
+from rlspectral.envs.langevin import (
     SYSTEMS,
     euler_maruyama,
     generator_matrix,

@@ -6,10 +6,9 @@ import json
 import gymnasium as gym
 import numpy as np
 import pytest
-
-from agents import recipe, train
-from agents.environments import make_env
-from agents.minigrid import (
+from rlspectral.agents import recipe, train
+from rlspectral.agents.environments import make_env
+from rlspectral.agents.minigrid import (
     FIXED_IDS,
     FixedLayout,
     exact_eigenpairs,
@@ -18,7 +17,8 @@ from agents.minigrid import (
     position_cosine_similarity,
     position_observations,
 )
-from agents.recipes import family
+from rlspectral.agents.recipes import family
+
 from rlspectral.errors import SpectralError
 from rlspectral.sb3 import spectral_obs_shape
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from rlspectral.envs import load_grid, transition_eigenpairs
+from rlspectral.envs.replay import random_walk_buffer
 
-from envs import load_grid, transition_eigenpairs
-from envs.replay import random_walk_buffer
 from rlspectral import LearnerConfig, PairSampler, SpectralLearner, cosine_similarity
 
 

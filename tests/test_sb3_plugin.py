@@ -9,13 +9,13 @@ import textwrap
 import gymnasium as gym
 import numpy as np
 import pytest
+import rlspectral.envs  # noqa: F401 - registers rlspectral/<Layout>-v0
 import torch
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecNormalize
 
-import envs  # noqa: F401 - registers rlspectral/<Layout>-v0
 from rlspectral import CheckpointError, LearnerConfig, SpectralLearner
 from rlspectral.buffer import EpisodicBuffer
 from rlspectral.sb3 import (

@@ -1,7 +1,9 @@
-"""Fit eigenfunctions on a gridworld from random-walk replay and score them against the exact spectrum.
+"""The fit-and-score harness: fit eigenfunctions on a :class:`Problem` and score them against its exact answer.
 
-This is what ``rlspectral fit`` and ``scripts/gridworld_benchmark.py`` run. Every method (NestedLoRA,
-NestedOMM, ALLO, GGDO, ...) goes through the same data, network, budget and metric.
+A problem is replay (pairs are drawn from it by the learner's operator), the points to score at and the exact
+eigenpairs there; the environment side builds it (:mod:`rlspectral.envs.problems`), so this module imports no
+environment. ``rlspectral fit`` and the benchmark scripts run every method (NestedLoRA, NestedOMM, ALLO, GGDO, ...)
+through the same data, network, budget and metric here.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from envs.gridworld import load_grid
-from envs.replay import random_walk_buffer
-from envs.spectra import transition_eigenpairs
 from rlspectral.buffer import EpisodicBuffer, PairSampler
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity
@@ -68,17 +67,19 @@ class FitConfig:
 
 
 @dataclass
-class GridFitConfig(FitConfig):
-    """Defaults are the ones the benchmark uses on every layout (no per-layout tuning)."""
+class Problem:
+    """What a fit is scored on: replay to draw pairs from, points to score at, and the exact answer there.
 
-    layout: str = "GridRoom-4"
-    obs: str = "xy"
-    episodes: int = 50_000
-    episode_length: int = 50
-    dedup: bool = True  # one forward pass per distinct state in a batch (same values and gradients)
-    realign_every: int = 100  # SpectralLearner.realign: separates modes of near-equal eigenvalues (nested methods)
-    extra_modes: int = 3  # learn k + extra_modes modes (every method), score the top k: oversampling as in subspace
-    # iteration, so the k-th mode is not left alone to separate from the (k+1)-th across a tiny eigengap
+    ``eigenvalues`` are the reference operator's (P's for a gridworld), descending; ``eigenvectors[:, i]`` is
+    mode i at ``points`` (it may hold more modes than are scored, so a tie at the cut-off is scored fairly).
+    ``to_image`` lays a vector over ``points`` out as a picture; ``info`` goes into the metrics."""
+
+    buffer: EpisodicBuffer
+    points: torch.Tensor
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    to_image: Callable[[np.ndarray], np.ndarray]
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 def mode_cosines(
@@ -90,34 +91,9 @@ def mode_cosines(
     return cosine_similarity(phi[:, :k].cpu().numpy(), vecs, vals)[0]
 
 
-def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
-    """Run one fit; with ``out`` write metrics.json, eigenfunctions.png, TensorBoard logs and model.pt."""
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    grid = load_grid(cfg.layout)
-    k = min(cfg.k, grid.n)
-    learned = min(k + cfg.extra_modes, grid.n)
-    vals, vecs = transition_eigenpairs(grid, k)
-    buffer = random_walk_buffer(grid, cfg.obs, cfg.episodes, cfg.episode_length, seed=cfg.seed)
-    ff = cfg.fourier_features if cfg.obs == "xy" else 0
-    lcfg = cfg.learner_config(buffer.obs_shape, learned, ff, cfg.fourier_scale, dedup=cfg.dedup)
-    info = {"layout": cfg.layout, "method": cfg.method, "k": k, "learned_modes": learned, "n_states": grid.n}
-    config = cfg.to_dict()
-    X = torch.from_numpy(grid.observations(cfg.obs))
-    return fit_and_score(
-        lcfg, buffer, X, vals, vecs, grid.to_image, info, config, cfg.batch_size, cfg.eval_every, out, progress,
-        device=cfg.device, k=k,
-    )  # fmt: skip
-
-
 def fit_and_score(
+    problem: Problem,
     lcfg: LearnerConfig,
-    buffer: EpisodicBuffer,
-    X: torch.Tensor,
-    vals: np.ndarray,
-    vecs: np.ndarray,
-    to_image: Callable[[np.ndarray], np.ndarray],
-    info: dict[str, Any],
     config: dict[str, Any],
     batch_size: int,
     eval_every: int,
@@ -126,12 +102,13 @@ def fit_and_score(
     device: str = "cpu",
     k: int | None = None,
 ) -> dict[str, Any]:
-    """Fit ``lcfg.total_steps`` updates on pairs from ``buffer`` and score the top ``k`` (default: all ``lcfg.k``
-    learned) eigenfunctions at the points ``X`` against the reference ``vecs`` (eigenvalues ``vals``): per-mode
-    cosine similarity as learned and after Rayleigh-Ritz, over training (every ``eval_every`` steps, training time
-    only, the device synchronized before each clock reading) and at the end. ``info`` and ``config`` go into the
-    metrics; with ``out`` also metrics.json, eigenfunctions.png (``to_image`` lays a vector over ``X`` out as a
-    picture), TensorBoard logs and model.pt."""
+    """Fit ``lcfg.total_steps`` updates on pairs from ``problem.buffer`` and score the top ``k`` (default: all
+    ``lcfg.k`` learned) eigenfunctions at ``problem.points`` against its exact eigenpairs: per-mode cosine
+    similarity as learned and after Rayleigh-Ritz, over training (every ``eval_every`` steps, training time only,
+    the device synchronized before each clock reading) and at the end. ``problem.info`` and ``config`` go into the
+    metrics; with ``out`` also metrics.json, eigenfunctions.png, TensorBoard logs and model.pt."""
+    buffer, X, vals, vecs = problem.buffer, problem.points, problem.eigenvalues, problem.eigenvectors
+    to_image, info = problem.to_image, problem.info
     out = Path(out) if out is not None else None
     k = lcfg.k if k is None else k  # ``vecs`` may hold more reference modes than k: a tie at the cut-off scores fairly
     learner = SpectralLearner(lcfg, device=device, log_dir=(out / "tb") if out is not None else None)

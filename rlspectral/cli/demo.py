@@ -18,8 +18,8 @@ LAYOUT = "GridRoom-4"
 
 
 def run_demo(out: Path, quick: bool = False, seeds: int = 3) -> dict[str, Any]:
-    from agents.train import train
-    from envs.benchmark import GridFitConfig, fit_gridworld
+    from rlspectral.agents.train import train
+    from rlspectral.cli.fit import GridFitConfig, fit_gridworld
     from rlspectral.plots import save_curves
 
     out.mkdir(parents=True, exist_ok=True)
@@ -49,15 +49,13 @@ def run_demo(out: Path, quick: bool = False, seeds: int = 3) -> dict[str, Any]:
         succ = np.array([[e["success_rate"] for e in r["evaluations"][:n]] for r in rs])
         curves[name] = (x, succ.mean(0), succ.std(0) if len(rs) > 1 else None)
         final = [r["final"] for r in rs]
-        rows.append(
-            {
-                "agent": name,
-                "seeds": len(rs),
-                "final_success_rate": float(np.mean([f["success_rate"] for f in final])),
-                "final_return": float(np.mean([f["return_mean"] for f in final])),
-                "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs])),
-            }
-        )
+        rows.append({
+            "agent": name,
+            "seeds": len(rs),
+            "final_success_rate": float(np.mean([f["success_rate"] for f in final])),
+            "final_return": float(np.mean([f["return_mean"] for f in final])),
+            "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs])),
+        })
     save_curves(out / "learning_curves.png", curves, "environment steps", "success rate",
                 f"PPO on {LAYOUT}-Goal (mean ± std over {seeds} seeds)")  # fmt: skip
     summary = {

@@ -1,23 +1,81 @@
-"""The ``rlspectral`` command line: ``fit`` (gridworld eigenfunctions), ``fit-traj`` (Koopman eigenfunctions of a
-trajectory file), ``train`` (an SB3 agent), ``demo``."""
+"""``rlspectral fit``: the gridworld (and PointMaze) fits, composed from an environment's problem and the harness.
+
+Every method goes through the same replay, network, budget and metric (:func:`rlspectral.harness.fit_and_score`).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import torch
 
 from rlspectral.errors import SpectralError
+from rlspectral.harness import FitConfig, fit_and_score
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument in one line and exits with code 2."""
+@dataclass
+class GridFitConfig(FitConfig):
+    """Defaults are the ones the benchmark uses on every layout (no per-layout tuning)."""
 
-    def error(self, message: str):  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
-        sys.exit(2)
+    layout: str = "GridRoom-4"
+    obs: str = "xy"
+    episodes: int = 50_000
+    episode_length: int = 50
+    dedup: bool = True  # one forward pass per distinct state in a batch (same values and gradients)
+    realign_every: int = 100  # SpectralLearner.realign: separates modes of near-equal eigenvalues (nested methods)
+    extra_modes: int = 3  # learn k + extra_modes modes (every method), score the top k: oversampling as in subspace
+    # iteration, so the k-th mode is not left alone to separate from the (k+1)-th across a tiny eigengap
+
+
+def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
+    """Run one gridworld fit; with ``out`` write metrics.json, eigenfunctions.png, TensorBoard logs and model.pt."""
+    from rlspectral.envs.problems import gridworld_problem
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    problem = gridworld_problem(cfg.layout, cfg.obs, cfg.k, cfg.episodes, cfg.episode_length, cfg.seed)
+    k = problem.info["k"]
+    learned = min(k + cfg.extra_modes, problem.info["n_states"])
+    problem.info.update(method=cfg.method, learned_modes=learned)
+    ff = cfg.fourier_features if cfg.obs == "xy" else 0
+    lcfg = cfg.learner_config(problem.buffer.obs_shape, learned, ff, cfg.fourier_scale, dedup=cfg.dedup)
+    return fit_and_score(
+        problem, lcfg, cfg.to_dict(), cfg.batch_size, cfg.eval_every, out, progress, device=cfg.device, k=k
+    )
+
+
+@dataclass
+class MazeFitConfig(FitConfig):
+    """Defaults used for every maze (no per-maze tuning). ``successor:0.9`` (a ~10-step horizon): a random-action
+    ball moves ~0.014 cells per step and ~1 cell in 100 steps, but at longer horizons the higher modes' eigenvalues
+    sink towards the estimation noise (tabular estimate from the same replay, UMaze: mean cosine 0.94 at lag 10,
+    0.60 at lag 100, ``python -m scripts.pointmaze_binned``). One-seed UMaze fits at 2000 steps gave RR cosine
+    0.73 / 0.80 / 0.71 / 0.65 for successor:L with L = 0.8 / 0.9 / 0.97 / 0.99. Inputs are the world (x, y); the
+    Fourier scale is divided by the maze's half-width, i.e. the frequencies are those of the gridworld fits on
+    [-1, 1]."""
+
+    env_id: str = "PointMaze_UMaze-v3"
+    k: int = 8
+    steps: int = 3000
+    batch_size: int = 1024
+    hidden: tuple[int, ...] = (256, 256)
+    episodes: int = 200
+    resolution: int = 8
+
+
+def fit_pointmaze(cfg: MazeFitConfig, out: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
+    """Collect random-policy positions, fit, score against the fine-grid reference; files as :func:`fit_gridworld`."""
+    from rlspectral.envs.problems import pointmaze_problem
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    problem, half_width = pointmaze_problem(cfg.env_id, cfg.k, cfg.episodes, cfg.resolution, cfg.seed)
+    problem.info.update(method=cfg.method)
+    lcfg = cfg.learner_config((2,), cfg.k, cfg.fourier_features, cfg.fourier_scale / half_width)
+    return fit_and_score(problem, lcfg, cfg.to_dict(), cfg.batch_size, cfg.eval_every, out, progress)
 
 
 def _layout_from(args: argparse.Namespace) -> str:
@@ -30,7 +88,6 @@ def _layout_from(args: argparse.Namespace) -> str:
 
 
 def add_fit_arguments(p: argparse.ArgumentParser) -> None:
-    from envs.benchmark import GridFitConfig
     from rlspectral.objectives import METHODS
 
     d = GridFitConfig()
@@ -59,7 +116,6 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from envs.benchmark import GridFitConfig, fit_gridworld
     from rlspectral.operators import make_operator
 
     for name in ("dim", "steps", "batch_size", "episodes", "episode_length"):
@@ -74,7 +130,7 @@ def run_fit(args: argparse.Namespace) -> int:
         make_operator(args.operator)
     except ValueError as e:
         raise SpectralError(str(e)) from None
-    _check_device(args.device)
+    check_device(args.device)
     cfg = GridFitConfig(
         layout=_layout_from(args),
         obs=args.obs,
@@ -102,7 +158,7 @@ def run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_device(device: str) -> None:
+def check_device(device: str) -> None:
     """A one-line error for a device torch cannot use here."""
     import torch
 
@@ -114,64 +170,3 @@ def _check_device(device: str) -> None:
         raise SpectralError(f"--device {device}: this torch build sees no CUDA GPU; use --device cpu")
     if dev.type not in ("cpu", "cuda"):
         raise SpectralError(f"--device {device}: only cpu and cuda are supported")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="rlspectral", description=__doc__)
-    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
-    fit = sub.add_parser("fit", help="learn gridworld eigenfunctions from random-walk replay and score them")
-    add_fit_arguments(fit)
-    try:
-        from agents.train import add_train_arguments
-
-        add_train_arguments(sub.add_parser("train", help="train an SB3 agent with spectral features / bonuses"))
-    except ImportError:  # pragma: no cover - agents not installed
-        pass
-    from rlspectral.koopman_cli import add_traj_arguments
-
-    add_traj_arguments(sub.add_parser("fit-traj", help="Koopman eigenfunctions from a trajectory file (.npy/.npz)"))
-    demo = sub.add_parser("demo", help="the whole story on a built-in default, in a few minutes")
-    demo.add_argument("--out", default="runs/demo")
-    demo.add_argument("--quick", action="store_true", help="a smaller budget (for smoke tests)")
-    demo.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    return parser
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    from rlspectral.demo import run_demo as demo
-
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    summary = demo(Path(args.out), quick=args.quick)
-    print(json.dumps(summary, indent=1))
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    warnings.filterwarnings("ignore", category=UserWarning, module="gymnasium")
-    try:
-        if args.command == "fit":
-            return run_fit(args)
-        if args.command == "fit-traj":
-            from rlspectral.koopman_cli import run_traj
-
-            return run_traj(args)
-        if args.command == "train":
-            from agents.train import run_train
-
-            return run_train(args)
-        return run_demo(args)
-    except SpectralError as e:
-        sys.stderr.write(f"rlspectral {args.command}: error: {e}\n")
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

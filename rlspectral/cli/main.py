@@ -1,0 +1,82 @@
+"""The ``rlspectral`` command line: ``fit`` (gridworld eigenfunctions), ``fit-traj`` (Koopman eigenfunctions of a
+trajectory file), ``train`` (an SB3 agent), ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from rlspectral.cli.fit import add_fit_arguments, run_fit
+from rlspectral.errors import SpectralError
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits with code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="rlspectral", description=__doc__)
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    fit = sub.add_parser("fit", help="learn gridworld eigenfunctions from random-walk replay and score them")
+    add_fit_arguments(fit)
+    try:
+        from rlspectral.agents.train import add_train_arguments
+
+        add_train_arguments(sub.add_parser("train", help="train an SB3 agent with spectral features / bonuses"))
+    except ImportError:  # pragma: no cover - agents not installed
+        pass
+    from rlspectral.cli.traj import add_traj_arguments
+
+    add_traj_arguments(sub.add_parser("fit-traj", help="Koopman eigenfunctions from a trajectory file (.npy/.npz)"))
+    demo = sub.add_parser("demo", help="the whole story on a built-in default, in a few minutes")
+    demo.add_argument("--out", default="runs/demo")
+    demo.add_argument("--quick", action="store_true", help="a smaller budget (for smoke tests)")
+    demo.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    return parser
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from rlspectral.cli.demo import run_demo as demo
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    summary = demo(Path(args.out), quick=args.quick)
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    warnings.filterwarnings("ignore", category=UserWarning, module="gymnasium")
+    try:
+        if args.command == "fit":
+            return run_fit(args)
+        if args.command == "fit-traj":
+            from rlspectral.cli.traj import run_traj
+
+            return run_traj(args)
+        if args.command == "train":
+            from rlspectral.agents.train import run_train
+
+            return run_train(args)
+        return run_demo(args)
+    except SpectralError as e:
+        sys.stderr.write(f"rlspectral {args.command}: error: {e}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
