@@ -186,9 +186,8 @@ def test_resource_monitor_sees_memory_growth_and_non_finite_weights(tmp_path):
     """The monitor's readings move when the process does: 64 MiB touched shows in RSS, a NaN weight is flagged."""
     from types import SimpleNamespace
 
-    from stable_baselines3.common.logger import configure
-
     from rlspectral.agents.monitor import ResourceMonitor
+    from stable_baselines3.common.logger import configure
 
     learner = SpectralLearner(LearnerConfig(obs_shape=(2,), k=3, hidden=(8,)))
     monitor = ResourceMonitor(every=1, path=tmp_path / "resources.csv", learner=learner)
