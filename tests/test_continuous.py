@@ -173,7 +173,7 @@ def test_resource_monitor_reads_memory_throughput_and_the_online_learner(tmp_pat
           callback=callback, learning_starts=50, callbacks=[monitor])  # fmt: skip
     rows = monitor.history
     assert [r["timesteps"] for r in rows] == [0, 100, 200, 300, 400]
-    assert all(r["rss_mb"] > 10 and r["peak_rss_mb"] >= 0.97 * r["rss_mb"] for r in rows)  # a peak (lags statm a little)
+    assert all(r["rss_mb"] > 10 and r["peak_rss_mb"] >= 0.97 * r["rss_mb"] for r in rows)  # peak lags statm
     assert all(b["peak_rss_mb"] >= a["peak_rss_mb"] for a, b in zip(rows, rows[1:]))
     assert rows[-1]["spectral_updates"] == 6 and len(rows[-1]["eigenvalues"]) == monitor.learner.config.k
     with open(tmp_path / "resources.csv") as fh:
