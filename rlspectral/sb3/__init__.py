@@ -4,7 +4,7 @@ The only part of rlspectral that imports stable-baselines3.
 """
 
 from rlspectral.sb3.bonus import BONUSES, EigenpurposeBonus, GoalBonus, IntrinsicReward, NoveltyBonus, make_bonus
-from rlspectral.sb3.callback import SpectralCallback
+from rlspectral.sb3.callback import SpectralCallback, UntrainedSpectralWarning
 from rlspectral.sb3.eigen_features import EigenFeatures
 from rlspectral.sb3.episodes import EpisodeStream
 from rlspectral.sb3.extractor import SpectralFeaturesExtractor, learner_config_for, spectral_policy_kwargs
@@ -29,6 +29,7 @@ __all__ = [
     "RNDBonus",
     "SpectralCallback",
     "SpectralFeaturesExtractor",
+    "UntrainedSpectralWarning",
     "learner_config_for",
     "make_bonus",
     "spectral_obs_shape",
