@@ -12,6 +12,7 @@ from rlspectral.sb3.replay import BonusReplayBuffer
 from rlspectral.sb3.rnd import RNDBonus
 from rlspectral.sb3.rollout import BonusRolloutBuffer
 from rlspectral.sb3.spaces import ObservationSpaceError, spectral_obs_shape
+from rlspectral.sb3.zoo import zoo_hyperparams
 
 BONUSES[RNDBonus.name] = RNDBonus  # registered here: rnd.py builds on bonus.py, so bonus.py cannot import it
 
@@ -34,4 +35,5 @@ __all__ = [
     "make_bonus",
     "spectral_obs_shape",
     "spectral_policy_kwargs",
+    "zoo_hyperparams",
 ]
