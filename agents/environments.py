@@ -1,13 +1,15 @@
-"""Environments for the recipes: any gymnasium id, the gridworlds ``rlspectral/<Layout>-v0`` (``import envs``)
-and their goal-reaching variants ``rlspectral/<Layout>-Goal-v0`` registered here, and MiniGrid: ``MiniGrid-*`` /
-``BabyAI-*`` ids get the flat full-grid observation of :mod:`rlspectral.agents.minigrid`, which also registers the
-``rlspectral/MiniGrid-*`` fixed-layout ids (imported on first use: minigrid pulls in pygame). Gymnasium-Robotics
-ids (``PointMaze_*``, the ``robotics`` extra) are registered on first use, and any env whose observations are
-goal dicts gets the one ``Box`` of :class:`rlspectral.envs.goal_obs.GoalObservation` (eigenfunctions then read the
-``achieved_goal`` entries: :func:`spectral_inputs`).
+"""Environments for the recipes: any gymnasium id, the gridworlds ``rlspectral/<Layout>-v0`` and their
+goal-reaching variants ``rlspectral/<Layout>-Goal-v0``, and MiniGrid: ``MiniGrid-*`` / ``BabyAI-*`` ids get the flat
+full-grid observation of :mod:`rlspectral.agents.minigrid` (imported on first use: minigrid pulls in pygame), whose
+fixed-layout adapters are the ``rlspectral/MiniGrid-*`` ids. Every ``rlspectral/*`` id is registered by
+``import rlspectral`` (:mod:`rlspectral.registration`). Gymnasium-Robotics ids (``PointMaze_*``, the ``robotics``
+extra) are registered on first use, and any env whose observations are goal dicts gets the one ``Box`` of
+:class:`rlspectral.envs.goal_obs.GoalObservation` (eigenfunctions then read the ``achieved_goal`` entries:
+:func:`spectral_inputs`).
 
-The goal variant puts the goal on the last free cell in row-major order (bottom-right), gives reward 1 and ends
-the episode there (``info["is_success"]``), and allows 100 steps per episode.
+The goal variant (:func:`rlspectral.envs.gridworld.goal_gridworld`) puts the goal on the last free cell in
+row-major order (bottom-right), gives reward 1 and ends the episode there (``info["is_success"]``), and allows 100
+steps per episode.
 """
 
 from __future__ import annotations
@@ -16,33 +18,14 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import rlspectral.envs  # noqa: F401 - registers rlspectral/<Layout>-v0
 from rlspectral.agents.recipes import is_minigrid
 from rlspectral.envs.goal_obs import wrap_goal_dict
-from rlspectral.envs.gridworld import GridWorldEnv, builtin_layouts, load_grid
+from rlspectral.envs.gridworld import builtin_layouts
 from rlspectral.envs.pointmaze import needs_robotics, require_robotics
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from rlspectral.errors import SpectralError
-
-
-def goal_gridworld(layout: str, goal: tuple[int, int] | None = None, episode_length: int = 100, **kwargs: Any):
-    """A :class:`GridWorldEnv` with a goal (default: the bottom-right free cell)."""
-    if goal is None:
-        r, c = load_grid(layout).cells[-1]
-        goal = (int(r), int(c))
-    return GridWorldEnv(layout, goal=goal, episode_length=episode_length, **kwargs)
-
-
-def register_goal_gridworlds() -> None:
-    for name in builtin_layouts():
-        env_id = f"rlspectral/{name}-Goal-v0"
-        if env_id not in gym.registry:
-            gym.register(env_id, entry_point="rlspectral.agents.environments:goal_gridworld", kwargs={"layout": name})
-
-
-register_goal_gridworlds()
 
 
 def is_gridworld(env_id: str) -> bool:
@@ -53,7 +36,7 @@ def check_env_id(env_id: str) -> None:
     """Raise a one-line :class:`SpectralError` for an id gymnasium does not know (or whose optional extra is
     missing)."""
     if is_minigrid(env_id):
-        import rlspectral.agents.minigrid  # noqa: F401 - registers MiniGrid-* and rlspectral/MiniGrid-*
+        import minigrid  # noqa: F401 - registers the MiniGrid-* ids (rlspectral/MiniGrid-* are registered already)
     if needs_robotics(env_id):
         require_robotics()  # registers PointMaze_* & co., or says how to install the robotics extra
     try:

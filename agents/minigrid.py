@@ -1,18 +1,19 @@
 """MiniGrid for the recipes: one observation rule, a fixed-layout adapter, and the exact position-graph spectrum.
 
 **Observation rule** (every ``MiniGrid-*`` / ``BabyAI-*`` id made by :func:`~agents.environments.make_env`, and the
-``rlspectral/MiniGrid-*`` ids registered here): MiniGrid's ``FullyObsWrapper`` + ``ImgObsWrapper`` give the whole
-grid as a ``(width, height, 3)`` array of (object, colour, state) indices per cell, the agent's cell holding
-(agent, red, direction); :class:`FlatGridObs` flattens it to a float32 vector of length ``3 * width * height``
-with each channel divided by its largest index (object / 10, colour / 5, state / 3), so it lies in [0, 1]. The
-MLP policy and the spectral MLP learner both read this vector (standardized by VecNormalize in the
-``("ppo", "minigrid")`` recipe: see :mod:`rlspectral.agents.recipes`). Full rather than egocentric: the 7x7 partial view
-aliases states (two corners of an empty room look alike), which breaks both a Markov policy and eigenfunctions
-of the state graph. Scaled indices rather than one-hot: 3 instead of 21 numbers per cell (FourRooms: 1083
-inputs instead of 7581), and the agent's position is still one cell whose object channel reads 1.0, so an MLP
-separates positions as easily as a one-hot. What the agent carries is not encoded, but a carried key has left
-the grid, so the state stays identifiable in DoorKey. :class:`SuccessInfo` sets ``info["is_success"]`` at every
-episode end (terminated with a positive reward), which :class:`rlspectral.agents.evaluation.PeriodicEvaluation` reads.
+``rlspectral/MiniGrid-*`` ids, registered by ``import rlspectral``: :mod:`rlspectral.registration`): MiniGrid's
+``FullyObsWrapper`` + ``ImgObsWrapper`` give the whole grid as a ``(width, height, 3)`` array of (object, colour,
+state) indices per cell, the agent's cell holding (agent, red, direction); :class:`FlatGridObs` flattens it to a
+float32 vector of length ``3 * width * height`` with each channel divided by its largest index (object / 10, colour
+/ 5, state / 3), so it lies in [0, 1]. The MLP policy and the spectral MLP learner both read this vector
+(standardized by VecNormalize in the ``("ppo", "minigrid")`` recipe: see :mod:`rlspectral.agents.recipes`). Full
+rather than egocentric: the 7x7 partial view aliases states (two corners of an empty room look alike), which breaks
+both a Markov policy and eigenfunctions of the state graph. Scaled indices rather than one-hot: 3 instead of 21
+numbers per cell (FourRooms: 1083 inputs instead of 7581), and the agent's position is still one cell whose object
+channel reads 1.0, so an MLP separates positions as easily as a one-hot. What the agent carries is not encoded, but
+a carried key has left the grid, so the state stays identifiable in DoorKey. :class:`SuccessInfo` sets
+``info["is_success"]`` at every episode end (terminated with a positive reward), which
+:class:`rlspectral.agents.evaluation.PeriodicEvaluation` reads.
 
 **Fixed layout** (:class:`FixedLayout`, id ``rlspectral/MiniGrid-FourRooms-Fixed-v0``): every reset calls the
 MiniGrid env's ``reset(seed=layout_seed)``, so walls, doors, goal and the agent's start cell and direction are
@@ -47,15 +48,11 @@ from rlspectral.envs.gridworld import Grid
 from rlspectral.envs.spectra import transition_eigenpairs
 
 from rlspectral.errors import SpectralError
+from rlspectral.registration import FOURROOMS_LAYOUT_SEED, MINIGRID_IDS  # noqa: F401 - re-exported
 
 # Channel scales of the full grid encoding: object index, colour index, state (door state 0-2, agent direction 0-3).
 CHANNEL_MAX = np.array([max(OBJECT_TO_IDX.values()), max(COLOR_TO_IDX.values()), 3], dtype=np.float32)
-# Layout seed of rlspectral/MiniGrid-FourRooms-Fixed-v0: agent in the bottom-right room, goal in the top-left one,
-# 27 cells apart (about 31 actions of the 100 allowed, so an optimal run earns 0.72).
-FOURROOMS_LAYOUT_SEED = 206
-FIXED_IDS: dict[str, dict[str, Any]] = {
-    "rlspectral/MiniGrid-FourRooms-Fixed-v0": {"env_id": "MiniGrid-FourRooms-v0", "layout_seed": FOURROOMS_LAYOUT_SEED},
-}
+FIXED_IDS = MINIGRID_IDS  # the rlspectral/MiniGrid-* ids and their make_minigrid kwargs
 
 
 def _minigrid_base(env: gym.Env, what: str) -> MiniGridEnv:
@@ -130,15 +127,6 @@ def make_minigrid(env_id: str, layout_seed: int | None = None, random_start: boo
     elif random_start:
         raise SpectralError("random_start needs a fixed layout: pass layout_seed too")
     return wrap_minigrid(env)
-
-
-def register_minigrid() -> None:
-    for env_id, kwargs in FIXED_IDS.items():
-        if env_id not in gym.registry:
-            gym.register(env_id, entry_point="rlspectral.agents.minigrid:make_minigrid", kwargs=kwargs)
-
-
-register_minigrid()
 
 
 # --------------------------------------------------------------------------- exact spectrum of a fixed layout

@@ -1,4 +1,5 @@
-"""What a training run leaves behind: ``results.json`` and a learning-curve PNG (matplotlib, Agg backend)."""
+"""What a training run leaves behind: ``run.json`` (how to rebuild its env), ``results.json`` and a learning-curve
+PNG (matplotlib, Agg backend)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+RUN_FILE = "run.json"
+RESULTS_FILE = "results.json"
 
 
 def write_results(path: Path, results: dict[str, Any]) -> Path:

@@ -2,8 +2,11 @@
 
 Also the ``rlspectral train`` command (``add_train_arguments`` / ``run_train``; flags override the recipe).
 Writes into ``out``: ``model.zip`` (+ ``vecnormalize.pkl``), ``spectral.pt`` (the online learner),
-TensorBoard logs in ``tb/``, ``results.json`` (evaluation return and success rate over training, wall time,
-config) and ``learning_curve.png``.
+``run.json`` (what ``rlspectral evaluate`` needs to rebuild the env: id, env kwargs such as the gridworld
+observation type, VecNormalize, algorithm, features, bonus, seed, recipe), TensorBoard logs in ``tb/``,
+``results.json`` (evaluation return and success rate over training, wall time, config, ``spectral_updates``) and
+``learning_curve.png``. Spectral features that no update reached are an
+:class:`~rlspectral.sb3.UntrainedSpectralWarning` (and a line on stderr from the command).
 """
 
 from __future__ import annotations
@@ -59,6 +62,41 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return getattr(value, "__name__", repr(value))
+
+
+def write_run(
+    out: Path,
+    env_id: str,
+    algo: str,
+    features: str,
+    bonus: str,
+    seed: int,
+    rec: dict[str, Any],
+    checkpoint: str | None,
+    inputs: Sequence[int],
+) -> Path:
+    """``run.json``: what :func:`rlspectral.agents.evaluate.evaluate_run` needs to rebuild the run's env."""
+    from rlspectral.agents.report import RUN_FILE, write_results
+
+    run = {
+        "format": 1,
+        "env": env_id,
+        "env_kwargs": rec["env_kwargs"],  # e.g. the gridworld observation type: {"obs": "onehot"}
+        "normalize": rec["normalize"],
+        "algo": algo,
+        "features": features,
+        "bonus": bonus,
+        "mode": rec["mode"],
+        "seed": seed,
+        "steps": rec["steps"],
+        "model": "model.zip",
+        "vecnormalize": "vecnormalize.pkl" if (out / "vecnormalize.pkl").is_file() else None,
+        "spectral": "spectral.pt" if (out / "spectral.pt").is_file() else None,  # the online learner
+        "checkpoint": checkpoint,
+        "spectral_inputs": list(inputs),
+        "recipe": _json_safe(rec),
+    }
+    return write_results(out / RUN_FILE, _json_safe(run))
 
 
 def train(
@@ -202,6 +240,8 @@ def train(
             "updates": spectral_cb.learner.step,
             "eigenvalues": sorted(spectral_cb.learner.eigenvalues.tolist(), reverse=True),
         }
+        results["spectral_updates"] = spectral_cb.learner.step  # 0: the features / bonus read an untrained network
+    write_run(out, env_id, algo, features, bonus, seed, rec, checkpoint, inputs)
     write_results(out / "results.json", results)
     plot_learning_curve(out / "learning_curve.png", evaluation.history, f"{algo} on {env_id} ({features}, {bonus})")
     env.close()
@@ -245,6 +285,13 @@ def run_train(args: argparse.Namespace) -> int:
     except SpectralError as e:
         sys.stderr.write(f"rlspectral train: error: {e}\n")
         return 2
+    if res.get("spectral_updates") == 0:
+        schedule = res["config"].get("callback", {})
+        sys.stderr.write(
+            f"rlspectral train: warning: the spectral features were never trained (0 updates in {res['steps']} "
+            f"steps, learning_starts={schedule.get('learning_starts')}): the agent ran on an untrained network; "
+            "raise --steps\n"
+        )
     final = res["final"] or {}
     success = final.get("success_rate")
     ret = final.get("return_mean", float("nan"))

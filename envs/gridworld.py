@@ -20,6 +20,7 @@ from collections import deque
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -236,9 +237,12 @@ class GridWorldEnv(gym.Env):
         return img
 
 
-def register_layouts() -> None:
-    """Register every built-in layout as ``rlspectral/<Name>-v0``."""
-    for name in builtin_layouts():
-        env_id = f"rlspectral/{name}-v0"
-        if env_id not in gym.registry:
-            gym.register(env_id, entry_point="rlspectral.envs.gridworld:GridWorldEnv", kwargs={"layout": name})
+def goal_gridworld(
+    layout: str | Path, goal: tuple[int, int] | None = None, episode_length: int = 100, **kwargs: Any
+) -> GridWorldEnv:
+    """A :class:`GridWorldEnv` with a goal, by default the last free cell in row-major order (bottom-right), and
+    100 steps per episode: the entry point of the ``rlspectral/<Layout>-Goal-v0`` ids (see rlspectral.registration)."""
+    if goal is None:
+        r, c = load_grid(layout).cells[-1]
+        goal = (int(r), int(c))
+    return GridWorldEnv(layout, goal=goal, episode_length=episode_length, **kwargs)

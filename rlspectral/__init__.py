@@ -7,8 +7,11 @@ from rlspectral.metrics import cosine_similarity, eigenvalue_error
 from rlspectral.moments import Moments, estimate_moments, exact_moments, rayleigh_ritz
 from rlspectral.objectives import METHODS, make_objective
 from rlspectral.operators import Operator, lazy_transition, make_operator, successor, time_lag, transition
+from rlspectral.registration import register_envs
 
 __version__ = "0.1.0"
+
+register_envs()  # the rlspectral/* gym ids (string entry points: no env module is imported here)
 
 __all__ = [
     "CheckpointError",

@@ -9,7 +9,6 @@ import textwrap
 import gymnasium as gym
 import numpy as np
 import pytest
-import rlspectral.envs  # noqa: F401 - registers rlspectral/<Layout>-v0
 import torch
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.env_util import make_vec_env

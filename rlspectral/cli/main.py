@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         from rlspectral.agents.train import add_train_arguments
 
         add_train_arguments(sub.add_parser("train", help="train an SB3 agent with spectral features / bonuses"))
+        from rlspectral.agents.evaluate import add_evaluate_arguments
+
+        add_evaluate_arguments(sub.add_parser("evaluate", help="run a model saved by train on its own environment"))
     except ImportError:  # pragma: no cover - agents not installed
         pass
     from rlspectral.cli.traj import add_traj_arguments
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             from rlspectral.agents.train import run_train
 
             return run_train(args)
+        if args.command == "evaluate":
+            from rlspectral.agents.evaluate import run_evaluate
+
+            return run_evaluate(args)
         return run_demo(args)
     except SpectralError as e:
         sys.stderr.write(f"rlspectral {args.command}: error: {e}\n")

@@ -4,7 +4,7 @@ The only part of rlspectral that imports stable-baselines3.
 """
 
 from rlspectral.sb3.bonus import BONUSES, EigenpurposeBonus, GoalBonus, IntrinsicReward, NoveltyBonus, make_bonus
-from rlspectral.sb3.callback import SpectralCallback
+from rlspectral.sb3.callback import SpectralCallback, UntrainedSpectralWarning
 from rlspectral.sb3.eigen_features import EigenFeatures
 from rlspectral.sb3.episodes import EpisodeStream
 from rlspectral.sb3.extractor import SpectralFeaturesExtractor, learner_config_for, spectral_policy_kwargs
@@ -12,6 +12,7 @@ from rlspectral.sb3.replay import BonusReplayBuffer
 from rlspectral.sb3.rnd import RNDBonus
 from rlspectral.sb3.rollout import BonusRolloutBuffer
 from rlspectral.sb3.spaces import ObservationSpaceError, spectral_obs_shape
+from rlspectral.sb3.zoo import zoo_hyperparams
 
 BONUSES[RNDBonus.name] = RNDBonus  # registered here: rnd.py builds on bonus.py, so bonus.py cannot import it
 
@@ -29,8 +30,10 @@ __all__ = [
     "RNDBonus",
     "SpectralCallback",
     "SpectralFeaturesExtractor",
+    "UntrainedSpectralWarning",
     "learner_config_for",
     "make_bonus",
     "spectral_obs_shape",
     "spectral_policy_kwargs",
+    "zoo_hyperparams",
 ]

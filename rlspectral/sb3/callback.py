@@ -11,6 +11,8 @@ Schedule: after ``learning_starts`` env steps, every ``train_freq`` env steps, `
 ``batch_size`` pairs. After each round the eigenfunctions are pushed into every
 :class:`SpectralFeaturesExtractor` of the policy (actor, critic and target copies for SAC/TD3, online and
 target Q-networks for DQN): ``frozen`` extractors always, ``finetune`` ones only while they hold no weights.
+A learner that no update reaches is an :class:`UntrainedSpectralWarning`, at the start of ``learn()`` when the
+budget cannot reach ``learning_starts`` and at its end when no update ran.
 An :class:`IntrinsicReward` ``bonus`` is attached to the :class:`BonusReplayBuffer` (off-policy, added at
 sample time) or filled into the :class:`BonusRolloutBuffer` step by step (on-policy, before returns are
 computed). A bonus that needs no eigenfunctions (``needs_features = False``, e.g. RND) also runs with no learner
@@ -20,6 +22,7 @@ at all: ``learner=None`` and no spectral extractor in the policy. Logged to the 
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,10 @@ from rlspectral.sb3.extractor import SpectralFeaturesExtractor, learner_config_f
 from rlspectral.sb3.replay import BonusReplayBuffer
 from rlspectral.sb3.rollout import BonusRolloutBuffer
 from rlspectral.sb3.spaces import buffer_dtype, spectral_obs_shape
+
+
+class UntrainedSpectralWarning(UserWarning):
+    """The eigenfunctions a policy or bonus reads were never trained (no spectral update ran)."""
 
 
 class SpectralCallback(BaseCallback):
@@ -266,6 +273,25 @@ class SpectralCallback(BaseCallback):
         else:
             self.logger.record("intrinsic/reward_mean", self.model.replay_buffer.last_intrinsic_mean)
 
+    def _on_training_start(self) -> None:
+        total = int(self.locals.get("total_timesteps", 0))
+        if self.learner is not None and self.learner.step == 0 and (self.train_freq <= 0 or total < self._next_round):
+            why = "train_freq=0" if self.train_freq <= 0 else f"learning_starts={self.learning_starts}"
+            warnings.warn(
+                f"SpectralCallback: {total} env steps cannot reach the first spectral update ({why}): the "
+                "eigenfunctions will stay untrained (raise the steps or lower learning_starts)",
+                UntrainedSpectralWarning,
+                stacklevel=2,
+            )
+
     def _on_training_end(self) -> None:
         if self.stream is not None:
             self.stream.flush()
+        if self.learner is not None and self.learner.step == 0:
+            warnings.warn(
+                f"SpectralCallback: the eigenfunctions were never trained (0 updates in {self.num_timesteps} env "
+                f"steps; learning_starts={self.learning_starts}, train_freq={self.train_freq}): the policy / bonus "
+                "read an untrained network",
+                UntrainedSpectralWarning,
+                stacklevel=2,
+            )
