@@ -277,3 +277,21 @@ def recipe(algo: str, env_id: str, obs: str | None = None) -> dict[str, Any]:
         if family(env_id) == "gridworld":
             rec["spectral"] = {**rec["spectral"], **{"fourier_features": 0}, **GRID_SPECTRAL.get(obs, {})}
     return rec
+
+
+def arm_settings(arm: str, task: str) -> tuple[str, str, str, dict[str, Any]]:
+    """``(algo, features, bonus, overrides)`` of a benchmark arm: ``sac`` / ``td3`` (SB3 defaults), ``<algo>+<bonus>``
+    (the same plus a bonus, e.g. ``sac+novelty``), ``<algo>+features`` (online eigenfunctions concatenated to the
+    observation) or ``sac-zoo`` (the RL Zoo's tuned SAC, ``ZOO_SAC_MOUNTAINCAR``; MountainCarContinuous only)."""
+    from rlspectral.errors import ConfigError
+
+    if arm == "sac-zoo":
+        if task != "MountainCarContinuous-v0":
+            raise ConfigError("sac-zoo (the RL Zoo's tuned SAC) is defined for MountainCarContinuous-v0 only")
+        return "sac", "raw", "none", dict(ZOO_SAC_MOUNTAINCAR)
+    algo, _, extra = arm.partition("+")
+    if algo not in ("sac", "td3"):
+        raise ConfigError(f"unknown arm {arm!r}: pass sac, td3, sac-zoo or <algo>+<bonus|features>")
+    if extra == "features":
+        return algo, "both", "none", {}
+    return algo, "raw", extra or "none", {}

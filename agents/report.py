@@ -3,7 +3,6 @@ PNG (matplotlib, Agg backend)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,18 +12,19 @@ RESULTS_FILE = "results.json"
 
 
 def write_results(path: Path, results: dict[str, Any]) -> Path:
-    path.write_text(json.dumps(results, indent=1, default=str))
-    return path
+    """``results`` as indented JSON (what JSON does not know, as text)."""
+    from rlspectral.report import write_json
+
+    return write_json(path, results, default=str)
 
 
 def plot_learning_curve(path: Path, history: list[dict[str, Any]], title: str) -> Path:
     """Evaluation return (mean +- std) against env steps; success rate on a second axis when reported."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
 
+    from rlspectral.plots import pyplot
+
+    plt = pyplot()
     t = np.array([h["timesteps"] for h in history], dtype=float)
     mean = np.array([h["return_mean"] for h in history], dtype=float)
     std = np.array([h["return_std"] for h in history], dtype=float)
@@ -55,11 +55,7 @@ def evaluation_band(
 ) -> None:
     """Mean ± std over seeds of ``score(evaluation)`` vs env steps, for runs with an ``evaluations`` list (cut
     to the shortest run)."""
-    import numpy as np
+    from rlspectral.plots import seed_band, seed_curves
 
-    from rlspectral.plots import seed_band
-
-    n = min(len(r["evaluations"]) for r in runs)
-    t = np.array([e["timesteps"] for e in runs[0]["evaluations"][:n]])
-    v = np.array([[score(e) for e in r["evaluations"][:n]] for r in runs])
-    seed_band(ax, t, v, f"{label} (n={len(runs)})", bounds=bounds)
+    curves = [([e["timesteps"] for e in r["evaluations"]], [score(e) for e in r["evaluations"]]) for r in runs]
+    seed_band(ax, *seed_curves(curves, "first"), f"{label} (n={len(runs)})", bounds=bounds)

@@ -1,14 +1,16 @@
-"""PNG plots: eigenfunctions on a grid and learning curves (matplotlib, Agg backend)."""
+"""PNG plots: eigenfunctions on a grid, learning curves, mean ± std bands over seeds (matplotlib, Agg backend)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (files only, no display)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,7 +22,7 @@ def _pyplot():
 def eigenfunction_figure(rows: Mapping[str, Sequence[np.ndarray]], titles: Sequence[str] | None = None):
     """A figure with one row per entry of ``rows`` (e.g. {"learned": [...], "exact": [...]}), each a list of
     2-D images (NaN = wall), sharing a symmetric colour scale per image column."""
-    plt = _pyplot()
+    plt = pyplot()
     names = list(rows)
     k = len(rows[names[0]])
     fig, axes = plt.subplots(len(names), k, figsize=(1.6 * k, 1.7 * len(names)), squeeze=False)
@@ -42,10 +44,18 @@ def eigenfunction_figure(rows: Mapping[str, Sequence[np.ndarray]], titles: Seque
 def save_eigenfunctions(
     path: str | Path, rows: Mapping[str, Sequence[np.ndarray]], titles: Sequence[str] | None = None
 ):
-    plt = _pyplot()
+    plt = pyplot()
     fig = eigenfunction_figure(rows, titles)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
+    """Lay out ``fig``, write it to ``path`` and close it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+    return Path(path)
 
 
 def save_curves(
@@ -56,7 +66,7 @@ def save_curves(
     title: str = "",
 ):
     """Curves ``name -> (x, mean, spread or None)``; the spread is drawn as a band mean ± spread."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for name, (x, mean, spread) in curves.items():
         ax.plot(x, mean, label=name)
@@ -81,12 +91,30 @@ def seed_band(
     fmt: str = "-",
     alpha: float = 0.15,
     bounds: tuple[float, float] | None = None,
+    ddof: int = 0,
 ) -> None:
-    """Plot the mean over seeds of ``runs`` ``[seeds, points]`` against ``x`` with a ±1 std band (clipped to
-    ``bounds``, e.g. (0, 1) for a success rate)."""
-    mean, std = runs.mean(0), runs.std(0)
+    """Plot the mean over seeds of ``runs`` ``[seeds, points]`` against ``x`` with a ±1 std band (``ddof`` degrees of
+    freedom; clipped to ``bounds``, e.g. (0, 1) for a success rate)."""
+    mean, std = runs.mean(0), runs.std(0, ddof=ddof)
     lo, hi = mean - std, mean + std
     if bounds is not None:
         lo, hi = np.clip(lo, *bounds), np.clip(hi, *bounds)
     ax.plot(x, mean, fmt, label=label)
     ax.fill_between(x, lo, hi, alpha=alpha)
+
+
+def seed_curves(
+    curves: Sequence[tuple[Sequence[float], Sequence[float]]], align: Literal["first", "mean", "union"] = "first"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, runs [seeds, points])`` from one ``(x, y)`` curve per seed, for :func:`seed_band`: cut to the shortest
+    curve with the first curve's x (``first``) or the mean x (``mean``), or interpolated on the union of the x
+    (``union``, for curves recorded at different steps)."""
+    if align == "union":
+        xs = [np.asarray(x, dtype=float) for x, _ in curves]
+        grid = np.unique(np.concatenate(xs))
+        return grid, np.stack([np.interp(grid, x, np.asarray(y, dtype=float)) for x, (_, y) in zip(xs, curves)])
+    n = min(len(x) for x, _ in curves)
+    runs = np.array([list(y)[:n] for _, y in curves])
+    if align == "mean":
+        return np.mean([list(x)[:n] for x, _ in curves], 0), runs
+    return np.array(list(curves[0][0])[:n]), runs

@@ -2,15 +2,22 @@
 
 A job is a JSON-able dict with a unique ``"id"``. Its result goes to ``<out>/<id>/result.json``; a job
 whose result file exists is skipped, so an interrupted sweep resumes where it stopped. The job function
-must be importable (``"package.module:function"``) so worker processes and Ray can find it.
+must be importable (``"package.module:function"``) so worker processes and Ray can find it; a benchmark
+module run as ``python -m scripts.<name>`` from the repository root is (``"scripts.<name>:run_job"``).
+
+The command-line side of a benchmark: :func:`sweep_parser` (``--out``, ``--seeds``, ``--workers``, the
+threads flag, ``--ray``, ``--summarize-only``), :func:`run_jobs` (run what is unfinished, one line per
+finished job) and :func:`finished` (the results of a job list, to summarize).
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -29,10 +36,15 @@ def _run_one(target: str, job: dict[str, Any], out: str, threads: int) -> dict[s
     job_dir = Path(out) / job["id"]
     job_dir.mkdir(parents=True, exist_ok=True)
     result = _resolve(target)(job, job_dir)
-    tmp = job_dir / "result.json.tmp"
-    tmp.write_text(json.dumps(result))
-    tmp.replace(job_dir / "result.json")  # written last and atomically: present means finished
+    write_result(job_dir, result)  # written last: present means finished
     return result
+
+
+def write_result(job_dir: str | Path, result: dict[str, Any]) -> None:
+    """``<job_dir>/result.json``, written atomically (a reader never sees half of it)."""
+    tmp = Path(job_dir) / "result.json.tmp"
+    tmp.write_text(json.dumps(result))
+    tmp.replace(Path(job_dir) / "result.json")
 
 
 def load_results(out: str | Path) -> list[dict[str, Any]]:
@@ -83,3 +95,64 @@ def run_sweep(
         futures = [pool.submit(_run_one, target, j, str(out), threads_per_worker) for j in todo]
         for f in as_completed(futures):
             yield f.result()
+
+
+def sweep_parser(
+    doc: str | None,
+    out: str,
+    *,
+    seeds: int | None = 3,
+    workers: int | None = 2,
+    threads: str | None = None,
+    threads_default: int = 1,
+    ray: bool = True,
+    summarize_only: bool = True,
+) -> argparse.ArgumentParser:
+    """A benchmark's argument parser (``doc`` as its description) with the sweep flags it takes: ``--out`` (default
+    ``out``), ``--seeds``, ``--workers`` (None: not offered), the torch-threads flag named ``threads`` (e.g.
+    ``"--threads"``; stored as ``args.threads``), ``--ray``, ``--summarize-only``."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default=out, help="results folder (one sub-folder per job; resumable)")
+    if seeds is not None:
+        p.add_argument("--seeds", type=int, default=seeds, help="seeds 0 .. N-1 of every configuration")
+    if workers is not None:
+        p.add_argument("--workers", type=int, default=workers, help="local worker processes")
+    if threads is not None:
+        p.add_argument(threads, dest="threads", type=int, default=threads_default, help="torch threads per run")
+    if ray:
+        p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
+    if summarize_only:
+        p.add_argument("--summarize-only", action="store_true", help="write the tables from finished runs, run nothing")
+    return p
+
+
+def run_jobs(
+    target: str,
+    jobs: Sequence[dict[str, Any]],
+    args: argparse.Namespace,
+    describe: Callable[[dict[str, Any]], str] | None = None,
+) -> int:
+    """Run the unfinished ``jobs`` with the sweep flags of ``args`` (none with ``--summarize-only``), printing the
+    elapsed time, id and ``describe(result)`` of each as it finishes; the number run. Creates ``args.out``."""
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    if getattr(args, "summarize_only", False):
+        return 0
+    t0, n = time.time(), 0
+    workers, threads, ray = getattr(args, "workers", 1), getattr(args, "threads", 1), getattr(args, "ray", None)
+    for r in run_sweep(target, list(jobs), args.out, workers, threads, ray):
+        n += 1
+        print(f"[{time.time() - t0:7.0f}s] {r['id']}" + (f": {describe(r)}" if describe else ""), flush=True)
+    return n
+
+
+def finished(
+    out: str | Path,
+    jobs: Sequence[dict[str, Any]] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """The finished results under ``out``: of ``jobs`` only (by id) when given, and those ``keep`` accepts."""
+    results = load_results(out)
+    if jobs is not None:
+        ids = {j["id"] for j in jobs}
+        results = [r for r in results if r["id"] in ids]
+    return [r for r in results if keep is None or keep(r)]

@@ -1,9 +1,10 @@
 """Continuous control: SAC / TD3 with a spectral exploration bonus vs SB3 defaults vs the RL Zoo's tuned SAC.
 
-    python scripts/continuous_benchmark.py --out results/continuous                      # resumable, 2 processes
-    python scripts/continuous_benchmark.py --tasks PointMaze_Medium-v3 --arms sac sac+novelty --seeds 3
+    python -m scripts.continuous_benchmark --out results/continuous                   # resumable, 2 processes
+    python -m scripts.continuous_benchmark --tasks PointMaze_Medium-v3 --arms sac sac+novelty --seeds 3
+    python -m scripts.continuous_benchmark --out results/continuous --summarize-only  # tables from finished runs
 
-Arms (same env steps per task; recipes in ``rlspectral.agents.recipes``):
+Arms (same env steps per task; recipes and ``arm_settings`` in ``rlspectral.agents.recipes``):
 
 * ``sac`` / ``td3``: SB3's default hyperparameters, raw observations;
 * ``sac+novelty`` / ``td3+novelty`` / ``sac+eigenpurpose``: the same agent plus the spectral bonus, eigenfunctions
@@ -19,40 +20,23 @@ check that the spectral side does not hurt). Writes ``results.csv``, ``summary.j
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rlspectral.agents.recipes import arm_settings, recipe
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rlspectral import report
+from rlspectral.plots import pyplot, save_figure
+from rlspectral.sweep import finished, run_jobs, sweep_parser
 
 TASKS = ["MountainCarContinuous-v0", "PointMaze_Medium-v3", "Pendulum-v1"]
 ARMS = ["sac", "sac+novelty", "sac-zoo"]
 FLAG = 90.0  # MountainCarContinuous: an evaluation return of at least 90 means the car reached the flag
 
 
-def arm_settings(arm: str, task: str) -> tuple[str, str, str, dict[str, Any]]:
-    """``(algo, features, bonus, overrides)`` of an arm."""
-    from rlspectral.agents.recipes import ZOO_SAC_MOUNTAINCAR
-
-    if arm == "sac-zoo":
-        if task != "MountainCarContinuous-v0":
-            raise ValueError("sac-zoo (the RL Zoo's tuned SAC) is defined for MountainCarContinuous-v0 only")
-        return "sac", "raw", "none", dict(ZOO_SAC_MOUNTAINCAR)
-    algo, _, extra = arm.partition("+")
-    if algo not in ("sac", "td3"):
-        raise ValueError(f"unknown arm {arm!r}")
-    if extra == "features":
-        return algo, "both", "none", {}
-    return algo, "raw", extra or "none", {}
-
-
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
+    """One training run of an arm on a task (``rlspectral.agents.train``)."""
     from rlspectral.agents.train import train
 
     c = job["config"]
@@ -69,42 +53,40 @@ def _score(task: str, e: dict[str, Any]) -> float:
 
 
 def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str]) -> dict[str, Any]:
-    with open(out / "results.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["task", "arm", "seed", "final_return", "final_success", "best_return", "wall_time_s"])
-        for r in sorted(results, key=lambda r: (r["task"], r["arm"], r["seed"])):
-            ev = r["evaluations"]
-            w.writerow([r["task"], r["arm"], r["seed"], ev[-1]["return_mean"], ev[-1]["success_rate"],
-                        max(e["return_mean"] for e in ev), round(r["wall_time_s"], 1)])  # fmt: skip
-    lines = ["| task | arm | seeds | final score | best eval score | mean score over the evals | flag reached (seeds) "
-             "| first eval ≥ 90 (steps) | s/run |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    notes: list[str] = []
+    def row(r: dict[str, Any]) -> dict[str, Any]:
+        ev = r["evaluations"]
+        best = max(e["return_mean"] for e in ev)
+        return {**r, "final_return": ev[-1]["return_mean"], "final_success": ev[-1]["success_rate"],
+                "best_return": best, "wall_time_s": round(r["wall_time_s"], 1)}  # fmt: skip
+
+    rows = [row(r) for r in sorted(results, key=lambda r: (r["task"], r["arm"], r["seed"]))]
+    report.write_csv(out / "results.csv", rows, ["task", "arm", "seed", "final_return", "final_success", "best_return",
+                                          "wall_time_s"])  # fmt: skip
+    table = []
     summary: dict[str, Any] = {}
-    for task in tasks:
-        for arm in arms:
-            rs = [r for r in results if r["task"] == task and r["arm"] == arm]
-            if not rs:
-                continue
-            final = np.array([_score(task, r["evaluations"][-1]) for r in rs])
-            best = np.array([max(_score(task, e) for e in r["evaluations"]) for r in rs])
-            curve = np.array([np.mean([_score(task, e) for e in r["evaluations"]]) for r in rs])
-            hits = [next((e["timesteps"] for e in r["evaluations"] if e["return_mean"] >= FLAG), None) for r in rs]
-            flag = task.startswith("MountainCar")
-            n_hit = sum(h is not None for h in hits)
-            wall = float(np.mean([r["wall_time_s"] for r in rs]))
-            summary[f"{task}/{arm}"] = {"seeds": len(rs), "final_mean": final.mean(), "final_std": final.std(),
-                                        "best_mean": best.mean(), "best_std": best.std(),
-                                        "mean_over_evals": curve.mean(), "mean_over_evals_std": curve.std(),
-                                        "flag_seeds": n_hit if flag else None, "first_flag_steps": hits,
-                                        "wall_time_s": wall}  # fmt: skip
-            first = ", ".join("—" if h is None else str(h) for h in hits) if flag else "n/a"
-            lines.append(f"| {task} | {arm} | {len(rs)} | {final.mean():.2f} ± {final.std():.2f} | "
-                         f"{best.mean():.2f} ± {best.std():.2f} | {curve.mean():.2f} ± {curve.std():.2f} | "
-                         f"{f'{n_hit}/{len(rs)}' if flag else 'n/a'} | "
-                         f"{first} | {wall:.0f} |")  # fmt: skip
-        notes += _versus_base(task, arms, summary, results)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    (out / "table.md").write_text("\n".join(lines + ([""] + notes if notes else [])) + "\n")
+    for (task, arm), rs in report.groups(results, task=tasks, arm=arms):
+        final = [_score(task, r["evaluations"][-1]) for r in rs]
+        best = [max(_score(task, e) for e in r["evaluations"]) for r in rs]
+        curve = [float(np.mean([_score(task, e) for e in r["evaluations"]])) for r in rs]
+        hits = [report.first_step(((e["timesteps"], e["return_mean"]) for e in r["evaluations"]), FLAG) for r in rs]
+        flag = task.startswith("MountainCar")
+        n_hit = sum(h is not None for h in hits)
+        wall = float(np.mean([r["wall_time_s"] for r in rs]))
+        (fm, fs), (bm, bs), (cm, cs) = report.mean_std(final), report.mean_std(best), report.mean_std(curve)
+        summary[f"{task}/{arm}"] = {"seeds": len(rs), "final_mean": fm, "final_std": fs, "best_mean": bm,
+                                    "best_std": bs, "mean_over_evals": cm, "mean_over_evals_std": cs,
+                                    "flag_seeds": n_hit if flag else None, "first_flag_steps": hits,
+                                    "wall_time_s": wall}  # fmt: skip
+        first = ", ".join("—" if h is None else str(h) for h in hits) if flag else "n/a"
+        reached = f"{n_hit}/{len(rs)}" if flag else "n/a"
+        table.append([task, arm, len(rs), report.pm(final), report.pm(best), report.pm(curve), reached, first,
+                      f"{wall:.0f}"])  # fmt: skip
+    notes = [note for task in tasks for note in _versus_base(task, arms, summary, results)]
+    header = ["task", "arm", "seeds", "final score", "best eval score", "mean score over the evals",
+              "flag reached (seeds)", f"first eval ≥ {FLAG:.0f} (steps)", "s/run"]  # fmt: skip
+    lines = report.markdown_table(header, table)
+    report.write_json(out / "summary.json", summary)
+    report.write_markdown(out / "table.md", lines + ([""] + notes if notes else []))
     _plot(results, out, tasks, arms)
     return summary
 
@@ -115,7 +97,7 @@ def _versus_base(task: str, arms: list[str], summary: dict[str, Any], results: l
     from scipy.stats import mannwhitneyu
 
     def curves(arm: str) -> list[float]:
-        rs = [r for r in results if r["task"] == task and r["arm"] == arm]
+        rs = report.select(results, task=task, arm=arm)
         return [float(np.mean([_score(task, e) for e in r["evaluations"]])) for r in rs]
 
     notes = []
@@ -133,49 +115,25 @@ def _versus_base(task: str, arms: list[str], summary: dict[str, Any], results: l
 
 
 def _plot(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from rlspectral.agents.report import evaluation_band
 
-    present = [t for t in tasks if any(r["task"] == t for r in results)]
+    present = [t for t in tasks if report.select(results, task=t)]
     if not present:
         return
-    fig, axes = plt.subplots(1, len(present), figsize=(4.6 * len(present), 3.6), squeeze=False)
+    fig, axes = pyplot().subplots(1, len(present), figsize=(4.6 * len(present), 3.6), squeeze=False)
     for ax, task in zip(axes[0], present):
-        for arm in arms:
-            rs = [r for r in results if r["task"] == task and r["arm"] == arm]
-            if not rs:
-                continue
+        for (arm,), rs in report.groups(report.select(results, task=task), arm=arms):
             evaluation_band(ax, rs, lambda e, task=task: _score(task, e), arm)
         ax.set_title(task)
         ax.set_xlabel("environment steps")
         ax.set_ylabel("success rate" if task.startswith("PointMaze") else "evaluation return")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "curves.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "curves.png")
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/continuous")
-    p.add_argument("--tasks", nargs="*", default=TASKS)
-    p.add_argument("--arms", nargs="*", default=ARMS)
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--steps", type=int, default=0, help="env steps per run (0: each task's recipe)")
-    p.add_argument("--eval-every", type=int, default=0, help="0: the recipe's")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
-    p.add_argument("--summarize-only", action="store_true")
-    args = p.parse_args()
-    from rlspectral.agents.recipes import recipe
-
-    from rlspectral.sweep import load_results, run_sweep
-
-    out = Path(args.out)
+def make_jobs(args: Any) -> list[dict[str, Any]]:
+    """One run per (seed, task, arm); ``sac-zoo`` on MountainCarContinuous only."""
     jobs = []
     for seed in range(args.seeds):
         for task in args.tasks:
@@ -185,13 +143,24 @@ def main() -> None:
                 steps = args.steps or recipe(arm_settings(arm, task)[0], task)["steps"]
                 cfg = {"task": task, "arm": arm, "seed": seed, "steps": steps, "eval_every": args.eval_every}
                 jobs.append({"id": f"{task}__{arm}__s{seed}", "config": cfg})
-    t0 = time.time()
-    for r in run_sweep("scripts.continuous_benchmark:run_job", [] if args.summarize_only else jobs, out,
-                       args.workers, 1, args.ray):  # fmt: skip
+    return jobs
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/continuous")
+    p.add_argument("--tasks", nargs="*", default=TASKS)
+    p.add_argument("--arms", nargs="*", default=ARMS)
+    p.add_argument("--steps", type=int, default=0, help="env steps per run (0: each task's recipe)")
+    p.add_argument("--eval-every", type=int, default=0, help="0: the recipe's")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+
+    def describe(r: dict[str, Any]) -> str:
         e = r["evaluations"][-1]
-        print(f"[{time.time() - t0:6.0f}s] {r['id']}: return {e['return_mean']:.1f} success {e['success_rate']} "
-              f"({r['wall_time_s']:.0f}s)", flush=True)  # fmt: skip
-    results = [r for r in load_results(out) if r["task"] in args.tasks and r["arm"] in args.arms]
+        return f"return {e['return_mean']:.1f} success {e['success_rate']} ({r['wall_time_s']:.0f}s)"
+
+    run_jobs("scripts.continuous_benchmark:run_job", make_jobs(args), args, describe)
+    results = finished(out, keep=lambda r: r["task"] in args.tasks and r["arm"] in args.arms)  # any seeds
     summarize(results, out, args.tasks, args.arms)
     print((out / "table.md").read_text())
 

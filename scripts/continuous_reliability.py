@@ -1,7 +1,7 @@
 """Reliability of online spectral learning beside SAC: a long run, memory and throughput, side by side.
 
-    python scripts/continuous_reliability.py --out results/reliability                      # 200k steps, resumable
-    python scripts/continuous_reliability.py --out results/reliability --summarize-only
+    python -m scripts.continuous_reliability --out results/reliability                   # 200k steps, resumable
+    python -m scripts.continuous_reliability --out results/reliability --summarize-only  # tables from the runs
 
 One long run per spectral arm (default ``sac+novelty``: eigenfunctions learned online from the agent's own
 replay, 50 updates of batch 1024 every 1000 env steps, and the novelty bonus computed at every SAC update) and
@@ -17,23 +17,21 @@ per arm, started together), so both see the same machine load.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rlspectral import report
+from rlspectral.plots import pyplot, save_figure
+from rlspectral.sweep import finished, run_jobs, sweep_parser
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
+    """One long training run of an arm with a :class:`ResourceMonitor` beside it."""
     from rlspectral.agents.monitor import ResourceMonitor
+    from rlspectral.agents.recipes import arm_settings
     from rlspectral.agents.train import train
-
-    from scripts.continuous_benchmark import arm_settings
 
     c = job["config"]
     algo, features, bonus, overrides = arm_settings(c["arm"], c["task"])
@@ -68,10 +66,10 @@ def shared_window_rates(results: list[dict[str, Any]], warmup: int) -> tuple[dic
 def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
     base = next((r for r in results if r["arm"] == "sac"), None)
     shared, span = shared_window_rates(results, warmup=20_000)
-    lines = [f"Steps/s in the shared window: over the {span:.0f} s in which all arms ran at once (past 20k steps).",
-             "", "| arm | env steps | wall (s) | steps/s (shared window) | vs plain SAC | steps/s (own run, after the "
-             "first quarter) | peak RSS (MiB) | RSS growth after first quarter (MiB) | spectral updates "
-             "| weights finite | final eval return |", "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    header = ["arm", "env steps", "wall (s)", "steps/s (shared window)", "vs plain SAC",
+              "steps/s (own run, after the first quarter)", "peak RSS (MiB)", "RSS growth after first quarter (MiB)",
+              "spectral updates", "weights finite", "final eval return"]  # fmt: skip
+    rows = []
     summary: dict[str, Any] = {}
     for r in sorted(results, key=lambda r: r["arm"] != "sac"):
         s = r["summary"]
@@ -81,14 +79,15 @@ def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
         summary[r["arm"]] = {**s, "steps": r["steps"], "wall_time_s": r["wall_time_s"], "speed_vs_sac": ratio,
                              "steps_per_s_shared_window": rate, "shared_window_s": span,
                              "final_return": final}  # fmt: skip
-        lines.append(
-            f"| {r['arm']} | {r['steps']} | {r['wall_time_s']:.0f} | {'—' if rate is None else f'{rate:.1f}'} | "
-            f"{'—' if ratio is None else f'{ratio:.2f}'} | {s['steps_per_s_steady']:.1f} | {s['peak_rss_mb']:.0f} | "
-            f"{s['rss_growth_after_first_quarter_mb']:+.1f} | {s.get('spectral_updates', '—')} | "
-            f"{s.get('weights_finite_throughout', '—')} | {final:.1f} |"
-        )
-    (out / "table.md").write_text("\n".join(lines) + "\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        rows.append([r["arm"], r["steps"], f"{r['wall_time_s']:.0f}", "—" if rate is None else f"{rate:.1f}",
+                     "—" if ratio is None else f"{ratio:.2f}", f"{s['steps_per_s_steady']:.1f}",
+                     f"{s['peak_rss_mb']:.0f}", f"{s['rss_growth_after_first_quarter_mb']:+.1f}",
+                     s.get("spectral_updates", "—"), s.get("weights_finite_throughout", "—"),
+                     f"{final:.1f}"])  # fmt: skip
+    lines = [f"Steps/s in the shared window: over the {span:.0f} s in which all arms ran at once (past 20k steps).",
+             "", *report.markdown_table(header, rows)]  # fmt: skip
+    report.write_markdown(out / "table.md", lines)
+    report.write_json(out / "summary.json", summary)
     _plot(results, out / "resources.png")
     print("\n".join(lines))
     return summary
@@ -96,12 +95,7 @@ def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
 
 def _plot(results: list[dict[str, Any]], path: Path) -> None:
     """Three panels over env steps: resident memory, steps/s per window, the spectral arms' eigenvalues."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    fig, axes = pyplot().subplots(1, 3, figsize=(14, 3.6))
     for r in results:
         rows = [x for x in r["resources"] if x["timesteps"] > 0]
         t = np.array([x["timesteps"] for x in rows]) / 1000
@@ -116,14 +110,11 @@ def _plot(results: list[dict[str, Any]], path: Path) -> None:
         ax.set_xlabel("env steps (k)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/reliability")
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/reliability", seeds=None, ray=False)
     p.add_argument("--task", default="Pendulum-v1")
     p.add_argument("--arms", nargs="*", default=["sac+novelty", "sac"])
     p.add_argument("--steps", type=int, default=200_000)
@@ -131,15 +122,10 @@ def main() -> None:
     p.add_argument("--every", type=int, default=5000, help="env steps between two resource readings")
     p.add_argument("--eval-every", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--summarize-only", action="store_true")
-    args = p.parse_args()
-    from rlspectral.sweep import load_results, run_sweep
-
-    out = Path(args.out)
+    args = p.parse_args(argv)
     jobs = [
         {
-            "id": f"{arm}",
+            "id": arm,
             "config": {
                 "task": args.task,
                 "arm": arm,
@@ -151,13 +137,10 @@ def main() -> None:
         }  # fmt: skip
         for arm in args.arms
     ]
-    t0 = time.time()
-    for r in run_sweep("scripts.continuous_reliability:run_job", [] if args.summarize_only else jobs, out,
-                       args.workers, 1):  # fmt: skip
-        print(f"[{time.time() - t0:6.0f}s] {r['id']}: {r['summary']}", flush=True)
-    results = load_results(out)
+    run_jobs("scripts.continuous_reliability:run_job", jobs, args, lambda r: str(r["summary"]))
+    results = finished(args.out)
     if results:
-        summarize(results, out)
+        summarize(results, Path(args.out))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """MiniGrid exploration: PPO vs PPO + spectral novelty bonus vs PPO + RND, one step budget, several seeds.
 
-    python scripts/exploration_benchmark.py --out results/exploration --steps 1000000   # resumable, local processes
-    python scripts/exploration_benchmark.py --out results/exploration --ray auto        # the same jobs on Ray
-    python scripts/exploration_benchmark.py --out results/exploration --summarize-only  # tables from finished jobs
+    python -m scripts.exploration_benchmark --out results/exploration --steps 1000000   # resumable, local processes
+    python -m scripts.exploration_benchmark --out results/exploration --ray auto        # the same jobs on Ray
+    python -m scripts.exploration_benchmark --out results/exploration --summarize-only  # tables from finished jobs
+
+The committed ``results/exploration`` ran ``--steps 500000 200000 100000`` (one budget per task, in order).
 
 Every job is ``agents.train(task, "ppo", "raw", bonus)`` with the ``("ppo", "minigrid")`` recipe (flat full-grid
 observations, :mod:`rlspectral.agents.minigrid`) and the per-bonus coefficient ``MINIGRID_BONUS_COEF``. The spectral arm
@@ -24,17 +26,16 @@ are the same, so each evaluation there is 0 or 1.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import pickle
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import this file as scripts.<name>
+from rlspectral import report
+from rlspectral.plots import pyplot, save_figure, seed_band, seed_curves
+from rlspectral.sweep import finished, run_jobs, sweep_parser, write_result
 
 TASKS = ["MiniGrid-DoorKey-8x8-v0", "rlspectral/MiniGrid-FourRooms-Fixed-v0", "MiniGrid-MultiRoom-N2-S4-v0"]
 ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+rnd": "rnd", "ppo+eigenpurpose": "eigenpurpose"}
@@ -48,7 +49,7 @@ COLUMNS = ["task", "arm", "seed", "steps", "final_success", "final_return", f"st
 
 def steps_to(curve: list[list[float]], target: float = TARGET) -> int | None:
     """The first evaluation's env steps with success rate >= ``target`` (None if never)."""
-    return next((int(t) for t, s, _ in curve if s is not None and s >= target), None)
+    return report.first_step(((t, s) for t, s, _ in curve), target)
 
 
 def training_curve(job_dir: Path) -> list[list[float]]:
@@ -132,47 +133,32 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     return result
 
 
-def _mean_std(values: list[float]) -> tuple[float, float] | None:
-    v = np.array([x for x in values if x is not None], dtype=float)
-    return (float(v.mean()), float(v.std())) if v.size else None
-
-
 def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str]) -> dict[str, Any]:
     for r in results:  # training-episode success, read from the run's TensorBoard log if the result predates it
         if not r.get("train_curve") and (out / r["id"] / "tb").is_dir():
             r["train_curve"] = training_curve(out / r["id"])  # kept in result.json (TensorBoard logs are not)
-            tmp = out / r["id"] / "result.json.tmp"
-            tmp.write_text(json.dumps(r))
-            tmp.replace(out / r["id"] / "result.json")  # atomic, as the sweep writes it
+            write_result(out / r["id"], r)
         tc = r.get("train_curve") or []
         r["train_success"] = tc[-1][1] if tc else None
         r[f"train_steps_to_{TARGET}"] = steps_to(tc)
-    with open(out / "results.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
-        w.writeheader()
-        for r in sorted(results, key=lambda r: (r["task"], r["arm"], r["seed"])):
-            w.writerow(r)
+    report.write_csv(out / "results.csv", sorted(results, key=lambda r: (r["task"], r["arm"], r["seed"])), COLUMNS)
     summary: dict[str, Any] = {}
-    for task in tasks:
-        for arm in arms:
-            rs = [r for r in results if r["task"] == task and r["arm"] == arm]
-            if not rs:
-                continue
-            reached = [r[f"steps_to_{TARGET}"] for r in rs if r[f"steps_to_{TARGET}"] is not None]
-            train_reached = [r[f"train_steps_to_{TARGET}"] for r in rs if r[f"train_steps_to_{TARGET}"] is not None]
-            summary[f"{task}/{arm}"] = {
-                "seeds": len(rs),
-                "final_success": _mean_std([r["final_success"] for r in rs]),
-                f"steps_to_{TARGET}": _mean_std(reached),
-                "reached": len(reached),
-                "train_success": _mean_std([r["train_success"] for r in rs]),
-                f"train_steps_to_{TARGET}": _mean_std(train_reached),
-                "train_reached": len(train_reached),
-                "steps_per_s": _mean_std([r["steps_per_s"] for r in rs]),
-                "cosine_similarity": _mean_std([r.get("cosine_similarity") for r in rs]),
-                "solved_cosine_similarity": _mean_std([r.get("solved_cosine_similarity") for r in rs]),
-            }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    for (task, arm), rs in report.groups(results, task=tasks, arm=arms):
+        reached = [r[f"steps_to_{TARGET}"] for r in rs if r[f"steps_to_{TARGET}"] is not None]
+        train_reached = [r[f"train_steps_to_{TARGET}"] for r in rs if r[f"train_steps_to_{TARGET}"] is not None]
+        summary[f"{task}/{arm}"] = {
+            "seeds": len(rs),
+            "final_success": report.mean_std([r["final_success"] for r in rs]),
+            f"steps_to_{TARGET}": report.mean_std(reached),
+            "reached": len(reached),
+            "train_success": report.mean_std([r["train_success"] for r in rs]),
+            f"train_steps_to_{TARGET}": report.mean_std(train_reached),
+            "train_reached": len(train_reached),
+            "steps_per_s": report.mean_std([r["steps_per_s"] for r in rs]),
+            "cosine_similarity": report.mean_std([r.get("cosine_similarity") for r in rs]),
+            "solved_cosine_similarity": report.mean_std([r.get("solved_cosine_similarity") for r in rs]),
+        }
+    report.write_json(out / "summary.json", summary)
 
     reached_key = {f"steps_to_{TARGET}": "reached", f"train_steps_to_{TARGET}": "train_reached"}
 
@@ -180,11 +166,10 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
         s = summary.get(f"{task}/{arm}")
         if s is None or s[key] is None:
             return "–" if s is None or key not in reached_key else f"never (0/{s['seeds']})"
-        m, sd = s[key]
-        txt = f"{m:{fmt}} ± {sd:{fmt}}"
+        txt = report.format_pm(s[key], fmt)
         return txt + (f" ({s[reached_key[key]]}/{s['seeds']})" if key in reached_key else f" (n={s['seeds']})")
 
-    lines = []
+    sections: list[list[str]] = []
     for key, title, fmt in (("final_success", "Success rate at the end, greedy evaluation", ".2f"),
                             (f"steps_to_{TARGET}", f"Env steps to {TARGET} greedy success (seeds that got there)",
                              ".3g"),
@@ -192,57 +177,43 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
                             (f"train_steps_to_{TARGET}", f"Env steps to {TARGET} success over the last 100 "
                              "training episodes (seeds that got there)", ".3g"),
                             ("steps_per_s", "Env steps/s (wall clock, evaluations included)", ".0f")):  # fmt: skip
-        lines += [f"**{title}**, mean ± std over seeds", "", "| task | " + " | ".join(arms) + " |",
-                  "|---" * (len(arms) + 1) + "|"]  # fmt: skip
-        lines += [f"| {t} | " + " | ".join(cell(t, a, key, fmt) for a in arms) + " |" for t in tasks]
-        lines.append("")
+        rows = [[t, *(cell(t, a, key, fmt) for a in arms)] for t in tasks]
+        sections.append([f"**{title}**, mean ± std over seeds", "", *report.markdown_table(["task", *arms], rows)])
     cos_rows = [(t, a) for t in tasks for a in arms if (summary.get(f"{t}/{a}") or {}).get("cosine_similarity")]
     if cos_rows:
-        lines += ["**Online-learned eigenfunctions vs. the exact position-graph eigenvectors** (mean cosine "
-                  "similarity over k modes, by agent position averaged over directions)", "",
-                  "| task | arm | as learned | after Rayleigh–Ritz |", "|---|---|---|---|"]  # fmt: skip
-        for t, a in cos_rows:
-            lines.append(f"| {t} | {a} | {cell(t, a, 'cosine_similarity', '.3f')} | "
-                         f"{cell(t, a, 'solved_cosine_similarity', '.3f')} |")  # fmt: skip
-        lines.append("")
-    (out / "table.md").write_text("\n".join(lines))
+        rows = [[t, a, cell(t, a, "cosine_similarity", ".3f"), cell(t, a, "solved_cosine_similarity", ".3f")]
+                for t, a in cos_rows]  # fmt: skip
+        title = ("**Online-learned eigenfunctions vs. the exact position-graph eigenvectors** (mean cosine "
+                 "similarity over k modes, by agent position averaged over directions)")  # fmt: skip
+        sections.append([title, "", *report.markdown_table(["task", "arm", "as learned", "after Rayleigh–Ritz"], rows)])
+    report.write_markdown(out / "table.md", report.blocks(*sections))
     _plot(results, out / "success.png", tasks, arms)
     return summary
 
 
 def _plot(results: list[dict[str, Any]], path: Path, tasks: list[str], arms: list[str]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, len(tasks), figsize=(4.6 * len(tasks), 7.0), squeeze=False)
+    fig, axes = pyplot().subplots(2, len(tasks), figsize=(4.6 * len(tasks), 7.0), squeeze=False)
     for row, key, what in ((0, "curve", "greedy evaluation"), (1, "train_curve", "last 100 training episodes")):
         for ax, task in zip(axes[row], tasks):
             _plot_task(ax, results, task, arms, key)
             ax.set_title(f"{task.replace('rlspectral/', '')}: {what}", fontsize=9)
         axes[row][0].set_ylabel("success rate (mean ± std over seeds)")
     axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, arms: list[str], key: str) -> None:
     """Mean ± std over seeds of one task's success curves (``key``: ``curve`` or ``train_curve``), one line per arm."""
     from matplotlib.ticker import FuncFormatter
 
-    from rlspectral.plots import seed_band
-
     for arm in arms:
-        curves = [np.array([(t, s) for t, s, _ in r.get(key) or [] if s is not None], dtype=float)
-                  for r in results if r["task"] == task and r["arm"] == arm]  # fmt: skip
-        curves = [c for c in curves if len(c)]
-        if not curves:
-            continue
-        grid = np.unique(np.concatenate([c[:, 0] for c in curves]))
-        runs = np.stack([np.interp(grid, c[:, 0], c[:, 1]) for c in curves])
-        seed_band(ax, grid, runs, f"{arm} (n={len(curves)})", bounds=(0, 1))
+        points = [
+            [(t, s) for t, s, _ in r.get(key) or [] if s is not None]
+            for r in report.select(results, task=task, arm=arm)
+        ]
+        curves = [([t for t, _ in c], [s for _, s in c]) for c in points if c]
+        if curves:
+            seed_band(ax, *seed_curves(curves, "union"), f"{arm} (n={len(curves)})", bounds=(0, 1))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
     ax.set_xlabel("env steps")
     ax.set_ylim(-0.02, 1.02)
@@ -277,35 +248,27 @@ def _coefs(text: str) -> dict[str, float]:
     return {k: float(v) for k, v in pairs}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/exploration")
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/exploration", threads="--threads")
     p.add_argument("--tasks", nargs="*", default=TASKS)
     p.add_argument("--arms", nargs="*", default=DEFAULT_ARMS, choices=list(ARMS))
-    p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--steps", type=int, nargs="+", default=[1_000_000],
                    help="env steps per run, the same for every arm: one budget, or one per --tasks entry")  # fmt: skip
     p.add_argument("--coef", type=_coefs, default={}, help="bonus coefficients, e.g. rnd=0.005,novelty=0.002")
     p.add_argument("--eval-every", type=int, default=20_000, help="a failing DoorKey-8x8 evaluation costs 6400 steps")
     p.add_argument("--eval-episodes", type=int, default=10)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--threads", type=int, default=1, help="torch threads per run")
-    p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
-    p.add_argument("--summarize-only", action="store_true", help="write the tables from finished runs, run nothing")
-    args = p.parse_args()
-    from rlspectral.sweep import load_results, run_sweep
-
+    args = p.parse_args(argv)
     out = Path(args.out)
     jobs = make_jobs(args)
     t0 = time.time()
-    todo = [] if args.summarize_only else jobs
-    for r in run_sweep("scripts.exploration_benchmark:run_job", todo, out, args.workers, args.threads, args.ray):
+
+    def describe(r: dict[str, Any]) -> str:
         cos = f", cos {r['cosine_similarity']:.3f}" if r.get("cosine_similarity") is not None else ""
-        print(f"[{time.time() - t0:7.0f}s] {r['id']}: success {r['final_success']}, steps to {TARGET} "
-              f"{r[f'steps_to_{TARGET}']}, {r['steps_per_s']:.0f} steps/s{cos}", flush=True)  # fmt: skip
-    ids = {j["id"] for j in jobs}
-    results = [r for r in load_results(out) if r["id"] in ids]
-    out.mkdir(parents=True, exist_ok=True)
+        return (f"success {r['final_success']}, steps to {TARGET} {r[f'steps_to_{TARGET}']}, "
+                f"{r['steps_per_s']:.0f} steps/s{cos}")  # fmt: skip
+
+    run_jobs("scripts.exploration_benchmark:run_job", jobs, args, describe)
+    results = finished(out, jobs)
     summarize(results, out, args.tasks, args.arms)
     print(f"{len(results)}/{len(jobs)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
 

@@ -1,8 +1,9 @@
 """Gridworld benchmark: 12 layouts x {nested-lora, nested-omm, allo, ggdo} x seeds, one harness, one budget.
 
-    python scripts/gridworld_benchmark.py --out results/gridworld            # resumable; local processes
-    python scripts/gridworld_benchmark.py --out results/gridworld --ray auto # the same sweep on a Ray cluster
-    python scripts/gridworld_benchmark.py --out results/no_rr --realign-every 0  # nested objectives alone
+    python -m scripts.gridworld_benchmark --out results/gridworld                 # resumable; local processes
+    python -m scripts.gridworld_benchmark --out results/gridworld --ray auto      # the same sweep on a Ray cluster
+    python -m scripts.gridworld_benchmark --out results/no_rr --realign-every 0   # nested objectives alone
+    python -m scripts.gridworld_benchmark --out results/gridworld --summarize-only  # tables from finished runs
 
 Writes ``results.csv``, ``summary.json`` and ``table.md`` (mean ± std over seeds, beside the published
 ALLO / GGDO numbers quoted in DESIGN.md for reference only) into ``--out``.
@@ -10,19 +11,17 @@ ALLO / GGDO numbers quoted in DESIGN.md for reference only) into ``--out``.
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import this file as scripts.<name>
+from rlspectral import report
 from rlspectral.cli.fit import GridFitConfig, fit_gridworld
-from rlspectral.harness import SCALAR_KEYS  # noqa: E402
+from rlspectral.harness import SCALAR_KEYS
+from rlspectral.plots import pyplot, save_figure
+from rlspectral.sweep import finished, run_jobs, sweep_parser
 
 LAYOUTS = [
     "GridMaze-7",
@@ -58,46 +57,31 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str], dim: int = 11) -> None:
     """Write results.csv, summary.json, table.md and benchmark.png; published numbers (k = 11) only at dim 11."""
     published = (PUBLISHED_ALLO, PUBLISHED_GGDO) if dim == 11 else ({}, {})
-    with open(out / "results.csv", "w", newline="") as fh:
-        cols = ["seed", *SCALAR_KEYS]
-        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
-        w.writeheader()
-        for r in sorted(results, key=lambda r: (r["layout"], r["method"], r["seed"])):
-            w.writerow(r)
+    rows = sorted(results, key=lambda r: (r["layout"], r["method"], r["seed"]))
+    report.write_csv(out / "results.csv", rows, ["seed", *SCALAR_KEYS])
     summary: dict[str, Any] = {}
-    for lay in layouts:
-        for meth in methods:
-            rs = [r for r in results if r["layout"] == lay and r["method"] == meth]
-            if not rs:
-                continue
-            raw = np.array([r["mean_cosine_similarity"] for r in rs])
-            rr = np.array([r["rr_mean_cosine_similarity"] for r in rs])
-            summary[f"{lay}/{meth}"] = {
-                "seeds": len(rs),
-                "raw_mean": raw.mean(),
-                "raw_std": raw.std(),
-                "rr_mean": rr.mean(),
-                "rr_std": rr.std(),
-                "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs])),
-            }
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    for (lay, meth), rs in report.groups(results, layout=layouts, method=methods):
+        raw = report.mean_std([r["mean_cosine_similarity"] for r in rs])
+        rr = report.mean_std([r["rr_mean_cosine_similarity"] for r in rs])
+        wall = float(np.mean([r["wall_time_s"] for r in rs]))
+        summary[f"{lay}/{meth}"] = {"seeds": len(rs), "raw_mean": raw[0], "raw_std": raw[1], "rr_mean": rr[0],
+                                    "rr_std": rr[1], "wall_time_s": wall}  # fmt: skip
+    report.write_json(out / "summary.json", summary)
     seeds = max((v["seeds"] for v in summary.values()), default=0)
 
     def cell(s: dict[str, Any] | None, key: str) -> str:
         if s is None:
             return "–"
-        txt = f"{s[key + '_mean']:.4f} ± {s[key + '_std']:.4f}"
+        txt = report.format_pm((s[key + "_mean"], s[key + "_std"]), ".4f")
         return txt if s["seeds"] == seeds else f"{txt} (n={s['seeds']})"
 
     lines = []
     for key, title in (("raw", "Modes as learned (mean cosine, ± std over seeds)"),
                        ("rr", "After Rayleigh–Ritz on each method's learned subspace")):  # fmt: skip
-        lines += [f"**{title}**", "", "| layout | " + " | ".join(methods) + " | ALLO (published) | GGDO (published) |",
-                  "|---" * (len(methods) + 3) + "|"]  # fmt: skip
-        for lay in layouts:
-            cells = [cell(summary.get(f"{lay}/{meth}"), key) for meth in methods]
-            lines.append(f"| {lay} | " + " | ".join(cells) + f" | {published[0].get(lay, '–')} | "
-                         f"{published[1].get(lay, '–')} |")  # fmt: skip
+        rows = [[lay, *(cell(summary.get(f"{lay}/{meth}"), key) for meth in methods), published[0].get(lay, "–"),
+                 published[1].get(lay, "–")] for lay in layouts]  # fmt: skip
+        header = ["layout", *methods, "ALLO (published)", "GGDO (published)"]
+        lines += [f"**{title}**", "", *report.markdown_table(header, rows)]
         for meth in methods:
             if meth == "allo" or "allo" not in methods:
                 continue
@@ -106,17 +90,12 @@ def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], meth
             wins = sum(a[key + "_mean"] >= b[key + "_mean"] for a, b in pairs)
             lines.append(f"\n{meth} >= ALLO on {wins}/{len(pairs)} layouts.")
         lines.append("")
-    (out / "table.md").write_text("\n".join(lines) + "\n")
+    report.write_markdown(out / "table.md", lines)
     _plot(summary, out, layouts, methods, dim)
 
 
 def _plot(summary: dict[str, Any], out: Path, layouts: list[str], methods: list[str], dim: int = 11) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), sharey=True)
+    fig, axes = pyplot().subplots(1, 2, figsize=(12, 3.8), sharey=True)
     x = np.arange(len(layouts))
     w = 0.8 / len(methods)
     for ax, key, title in zip(axes, ("raw", "rr"), ("modes as learned", "after Rayleigh–Ritz")):
@@ -133,33 +112,13 @@ def _plot(summary: dict[str, Any], out: Path, layouts: list[str], methods: list[
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel(f"mean cosine similarity (k = {dim})")
     axes[1].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(out / "benchmark.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "benchmark.png")
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/gridworld")
-    p.add_argument("--layouts", nargs="*", default=LAYOUTS)
-    p.add_argument("--methods", nargs="*", default=METHODS)
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--dim", type=int, default=11)
-    p.add_argument("--operator", default=None, help="override the fit's operator, e.g. successor:0.95 (ablations)")
-    p.add_argument("--realign-every", type=int, default=None, help="override the fit's Rayleigh-Ritz step (0: off)")
-    p.add_argument("--extra-modes", type=int, default=None, help="override the oversampling (learn k+N, score k)")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--device", default="cpu", help="cpu or cuda (several workers can share one GPU)")
-    p.add_argument("--threads-per-worker", type=int, default=1)
-    p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
-    p.add_argument("--artifacts", action="store_true", help="also keep plots, TensorBoard logs and checkpoints")
-    p.add_argument("--summarize-only", action="store_true", help="write the table from finished runs, run nothing")
-    args = p.parse_args()
-    from rlspectral.sweep import load_results, run_sweep
-
-    out = Path(args.out)
-    jobs = [
+def make_jobs(args: Any) -> list[dict[str, Any]]:
+    """One fit per (seed, layout, method), the command line's overrides applied."""
+    overrides = {"operator": args.operator, "realign_every": args.realign_every, "extra_modes": args.extra_modes}
+    return [
         {
             "id": f"{lay}__{meth}__k{args.dim}__s{seed}",
             "artifacts": args.artifacts,
@@ -171,28 +130,33 @@ def main() -> None:
                 "seed": seed,
                 "eval_every": 100,
                 "device": args.device,
-                **({"operator": args.operator} if args.operator else {}),
-                **({"realign_every": args.realign_every} if args.realign_every is not None else {}),
-                **({"extra_modes": args.extra_modes} if args.extra_modes is not None else {}),
+                **{key: v for key, v in overrides.items() if v is not None and v != ""},
             },
-        }
+        }  # fmt: skip
         for seed in range(args.seeds)
         for lay in args.layouts
         for meth in args.methods
     ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/gridworld", threads="--threads-per-worker")
+    p.add_argument("--layouts", nargs="*", default=LAYOUTS)
+    p.add_argument("--methods", nargs="*", default=METHODS)
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--dim", type=int, default=11)
+    p.add_argument("--operator", default=None, help="override the fit's operator, e.g. successor:0.95 (ablations)")
+    p.add_argument("--realign-every", type=int, default=None, help="override the fit's Rayleigh-Ritz step (0: off)")
+    p.add_argument("--extra-modes", type=int, default=None, help="override the oversampling (learn k+N, score k)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (several workers can share one GPU)")
+    p.add_argument("--artifacts", action="store_true", help="also keep plots, TensorBoard logs and checkpoints")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    jobs = make_jobs(args)
     t0 = time.time()
-    done = 0
-    todo = [] if args.summarize_only else jobs
-    for r in run_sweep(
-        "scripts.gridworld_benchmark:run_job", todo, out, args.workers, args.threads_per_worker, args.ray
-    ):
-        done += 1
-        print(
-            f"[{time.time() - t0:7.0f}s] {r['id']}: raw {r['mean_cosine_similarity']:.4f} "
-            f"rr {r['rr_mean_cosine_similarity']:.4f} ({r['wall_time_s']:.0f}s)",
-            flush=True,
-        )
-    results = [r for r in load_results(out) if r["id"] in {j["id"] for j in jobs}]
+    run_jobs("scripts.gridworld_benchmark:run_job", jobs, args, lambda r: f"raw {r['mean_cosine_similarity']:.4f} "
+             f"rr {r['rr_mean_cosine_similarity']:.4f} ({r['wall_time_s']:.0f}s)")  # fmt: skip
+    results = finished(out, jobs)
     summarize(results, out, args.layouts, args.methods, args.dim)
     print(f"{len(results)}/{len(jobs)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
 

@@ -1,7 +1,8 @@
 """Koopman / Langevin benchmark: NestedLoRA (SVD, EVD), generator (Dirichlet form), VAMPnet, DPNet; one harness.
 
-    python scripts/koopman_benchmark.py --out results/koopman            # resumable; 2 local processes
-    python scripts/koopman_benchmark.py --out results/koopman --ray auto # the same sweep on a Ray cluster
+    python -m scripts.koopman_benchmark --out results/koopman                   # resumable; 2 local processes
+    python -m scripts.koopman_benchmark --out results/koopman --ray auto        # the same sweep on a Ray cluster
+    python -m scripts.koopman_benchmark --out results/koopman --summarize-only  # tables from finished jobs
 
 Systems (``rlspectral.envs.langevin``): an asymmetric 1-D double well and the 2-D triple well, overdamped Langevin,
 Euler-Maruyama with sub-stepping, stationary starts. Every method sees the same training trajectories, network
@@ -18,17 +19,15 @@ the finite data sets. Writes results.json / results.csv / table.md and PNG plots
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import this file as scripts.<name>
+from rlspectral import report
+from rlspectral.plots import pyplot, save_figure
+from rlspectral.sweep import finished, run_jobs, sweep_parser
 
 # Per system: data, lag (saved steps), k (with the constant mode), modes scored, training steps.
 SYSTEMS: dict[str, dict[str, Any]] = {
@@ -215,15 +214,26 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------- summary
-def _ms(values: list[float], fmt: str = "{:.4f}") -> str:
-    a = np.asarray(values, dtype=np.float64)
-    return fmt.format(a.mean()) + (" ± " + fmt.format(a.std()) if len(a) > 1 else "")
+TABLE = ["method", "seeds", "mean abs rel. timescale err", "max", "per-mode rel. err (mean)", "mean cos", "min cos",
+         "VAMP-2 test", "VAMP-E test", "pred. err (n ≤ 50)", "pred. err (n = 50)", "train s"]  # fmt: skip
+
+
+def _row(method: str, rs: list[dict[str, Any]]) -> list[Any]:
+    """A method's table row: mean ± std over seeds (a single run without the ±)."""
+
+    def col(key: str, fmt: str = ".4f") -> str:
+        return report.pm([r[key] for r in rs], fmt, std_of_one=False)
+
+    per_mode = " ".join(f"{v:+.3f}" for v in np.mean([r["timescale_rel_err"] for r in rs], axis=0))
+    return [method, len(rs), col("mean_abs_timescale_err"), col("max_abs_timescale_err"), per_mode,
+            col("mean_cosine"), col("min_cosine"), col("vamp2_test", ".3f"), col("vamp_e_test", ".3f"),
+            col("pred_err_mean"), col("pred_err_n50"), col("wall_time_s", ".0f")]  # fmt: skip
 
 
 def summarize(results: list[dict[str, Any]], out: Path, systems: list[str], methods: list[str]) -> None:
     fits = [r for r in results if r.get("kind") == "fit"]
     mcs = {r["system"]: r for r in results if r.get("kind") == "mc"}
-    (out / "results.json").write_text(json.dumps(sorted(fits, key=lambda r: r["id"]), indent=1))
+    report.write_json(out / "results.json", sorted(fits, key=lambda r: r["id"]))
     cols = [
         "system",
         "method",
@@ -238,12 +248,10 @@ def summarize(results: list[dict[str, Any]], out: Path, systems: list[str], meth
         "pred_err_n50",
         "wall_time_s",
     ]
-    with open(out / "results.csv", "w", newline="") as fh:
-        wr = csv.DictWriter(fh, fieldnames=cols + ["timescale_rel_err", "cosine"], extrasaction="ignore")
-        wr.writeheader()
-        for r in sorted(fits, key=lambda r: (r["system"], r["method"], r["seed"])):
-            wr.writerow({**r, "timescale_rel_err": " ".join(f"{v:+.4f}" for v in r["timescale_rel_err"]),
-                         "cosine": " ".join(f"{v:.5f}" for v in r["cosine"])})  # fmt: skip
+    rows = [{**r, "timescale_rel_err": " ".join(f"{v:+.4f}" for v in r["timescale_rel_err"]),
+             "cosine": " ".join(f"{v:.5f}" for v in r["cosine"])}
+            for r in sorted(fits, key=lambda r: (r["system"], r["method"], r["seed"]))]  # fmt: skip
+    report.write_csv(out / "results.csv", rows, cols + ["timescale_rel_err", "cosine"])
     from rlspectral.envs.langevin import reference_spectrum
 
     lines = ["# Koopman / Langevin benchmark", ""]
@@ -261,42 +269,24 @@ def summarize(results: list[dict[str, Any]], out: Path, systems: list[str], meth
             if name in mcs
             else "",
             "",
-            "| method | seeds | mean abs rel. timescale err | max | per-mode rel. err (mean) | mean cos | min cos "
-            "| VAMP-2 test | VAMP-E test | pred. err (n ≤ 50) | pred. err (n = 50) | train s |",
-            "|---" * 12 + "|",
+            *report.markdown_table(
+                TABLE, [_row(m, rs) for (_, m), rs in report.groups(fits, system=[name], method=["oracle", *methods])]
+            ),
+            "",
         ]
-        for meth in ["oracle", *methods]:
-            rs = [r for r in fits if r["system"] == name and r["method"] == meth]
-            if not rs:
-                continue
-            per_mode = np.mean([r["timescale_rel_err"] for r in rs], axis=0)
-            lines.append(
-                f"| {meth} | {len(rs)} | {_ms([r['mean_abs_timescale_err'] for r in rs])} "
-                f"| {_ms([r['max_abs_timescale_err'] for r in rs])} | "
-                + " ".join(f"{v:+.3f}" for v in per_mode)
-                + f" | {_ms([r['mean_cosine'] for r in rs])} | {_ms([r['min_cosine'] for r in rs])} "
-                f"| {_ms([r['vamp2_test'] for r in rs], '{:.3f}')} | {_ms([r['vamp_e_test'] for r in rs], '{:.3f}')} "
-                f"| {_ms([r['pred_err_mean'] for r in rs])} | {_ms([r['pred_err_n50'] for r in rs])} "
-                f"| {_ms([r['wall_time_s'] for r in rs], '{:.0f}')} |"
-            )
-        lines.append("")
-    (out / "table.md").write_text("\n".join(lines) + "\n")
+    report.write_markdown(out / "table.md", lines)
     _plots(fits, out, systems, methods)
 
 
 def _plots(fits: list[dict[str, Any]], out: Path, systems: list[str], methods: list[str]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     colors = dict(zip(["oracle", *METHODS], plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     # Timescale errors and prediction errors per system.
     fig, axes = plt.subplots(2, len(systems), figsize=(5.5 * len(systems), 7), squeeze=False)
     for j, name in enumerate(systems):
         ax, bx = axes[0, j], axes[1, j]
         for i, meth in enumerate(["oracle", *methods]):
-            rs = [r for r in fits if r["system"] == name and r["method"] == meth]
+            rs = report.select(fits, system=name, method=meth)
             if not rs:
                 continue
             e = 100 * np.array([r["timescale_rel_err"] for r in rs])
@@ -314,9 +304,7 @@ def _plots(fits: list[dict[str, Any]], out: Path, systems: list[str], methods: l
         bx.set_ylabel("pred. error / std(h)")
         bx.set_yscale("log")
         bx.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "timescales.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "timescales.png")
     # Eigenfunctions, seed 0: reference and each method.
     for name in systems:
         rows = {}
@@ -359,26 +347,12 @@ def _plots(fits: list[dict[str, Any]], out: Path, systems: list[str], methods: l
                         ax.set_ylabel(meth, fontsize=8)
                     if r_i == 0:
                         ax.set_title(f"mode {i + 1}", fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / f"eigenfunctions_{name}.png", dpi=100)
-        plt.close(fig)
+        save_figure(fig, out / f"eigenfunctions_{name}.png", dpi=100)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/koopman")
-    p.add_argument("--systems", nargs="*", default=list(SYSTEMS), choices=list(SYSTEMS))
-    p.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--steps", type=int, default=0, help="training steps (0: the per-system default)")
-    p.add_argument("--cache", default=None, help="trajectory cache (default ~/.cache/rlspectral/langevin)")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
-    args = p.parse_args()
-    from rlspectral.sweep import load_results, run_sweep
-
-    out = Path(args.out)
-    base = {"cache": args.cache}
+def make_jobs(args: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The preparation jobs (simulate and cache the data, the Monte Carlo truth) and the fits that need them."""
+    out, base = Path(args.out), {"cache": args.cache}
     prep = [{**base, "id": f"data__{n}__train", "kind": "data", "system": n, "test": False} for n in args.systems]
     prep += [{**base, "id": f"data__{n}__test", "kind": "data", "system": n, "test": True} for n in args.systems]
     prep += [{**base, "id": f"mc__{n}", "kind": "mc", "system": n} for n in args.systems]
@@ -388,30 +362,35 @@ def main() -> None:
         for n in args.systems
     ]
     fits += [
-        {
-            **base,
-            "id": f"{n}__{meth}__s{seed}",
-            "kind": "fit",
-            "system": n,
-            "method": meth,
-            "seed": seed,
-            "steps": args.steps,
-            "mc_dir": str(out / f"mc__{n}"),
-        }
+        {**base, "id": f"{n}__{meth}__s{seed}", "kind": "fit", "system": n, "method": meth, "seed": seed,
+         "steps": args.steps, "mc_dir": str(out / f"mc__{n}")}
         for seed in range(args.seeds)
         for n in sorted(args.systems, key=lambda n: n != "triple-well-2d")
         for meth in args.methods
-    ]
+    ]  # fmt: skip
+    return prep, fits
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/koopman")
+    p.add_argument("--systems", nargs="*", default=list(SYSTEMS), choices=list(SYSTEMS))
+    p.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
+    p.add_argument("--steps", type=int, default=0, help="training steps (0: the per-system default)")
+    p.add_argument("--cache", default=None, help="trajectory cache (default ~/.cache/rlspectral/langevin)")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    prep, fits = make_jobs(args)
     t0 = time.time()
+
+    def describe(r: dict[str, Any]) -> str:
+        return f"{r['mean_abs_timescale_err']:.4f} ts err, cos {r['mean_cosine']:.4f}" if r["kind"] == "fit" else "done"
+
     target = "scripts.koopman_benchmark:run_job"
     for jobs in (prep, fits):  # fits need the cached data and Monte Carlo truth
-        for r in run_sweep(target, jobs, out, args.workers, 1, args.ray):
-            info = f"{r['mean_abs_timescale_err']:.4f} ts err, cos {r['mean_cosine']:.4f}" if r["kind"] == "fit" else ""
-            print(f"[{time.time() - t0:6.0f}s] {r['id']} {info}", flush=True)
-    ids = {j["id"] for j in prep + fits}
-    results = [r for r in load_results(out) if r["id"] in ids]
+        run_jobs(target, jobs, args, describe)
+    results = finished(out, prep + fits)
     summarize(results, out, args.systems, args.methods)
-    print(f"{len(results)}/{len(ids)} jobs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
+    print(f"{len(results)}/{len(prep + fits)} jobs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """PointMaze: eigenfunctions of the ball's (x, y) learned from random-policy replay vs the maze's reference spectrum.
 
     pip install -e '.[robotics]'
-    python scripts/pointmaze_benchmark.py --out results/pointmaze        # resumable; local processes (--ray ADDR)
+    python -m scripts.pointmaze_benchmark --out results/pointmaze                   # resumable; local processes
+    python -m scripts.pointmaze_benchmark --out results/pointmaze --rescore         # re-evaluate the saved fits
+    python -m scripts.pointmaze_benchmark --out results/pointmaze --summarize-only  # the table from finished runs
 
 Data: uniform-random-action episodes of ``PointMaze_UMaze-v3`` / ``PointMaze_Medium-v3`` (their own lengths, 300 /
 600 steps, and random starts), positions = ``achieved_goal``. Reference: the random walk on the free space cut
@@ -15,17 +17,14 @@ over the maze) and ``metrics.json`` into ``--out``.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # workers import this file as scripts.<name>
+from rlspectral import report
+from rlspectral.sweep import finished, run_jobs, sweep_parser
 
 MAZES = ["PointMaze_UMaze-v3", "PointMaze_Medium-v3"]
 METHODS = ["nested-lora", "allo"]
@@ -34,6 +33,7 @@ KEEP = ("layout", "method", "k", "n_states", "replay_states", "mean_cosine_simil
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
+    """One fit on a maze's random-policy replay, scored against the reference."""
     from rlspectral.cli.fit import MazeFitConfig, fit_pointmaze
 
     cfg = MazeFitConfig(**job["config"])
@@ -87,68 +87,58 @@ def rescore(out: Path) -> None:
 
 
 def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
-    with open(out / "results.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["seed", *KEEP])
-        for r in sorted(results, key=lambda r: (r["layout"], r["method"], r["seed"])):
-            w.writerow([r["seed"], *(r[k] for k in KEEP)])
+    report.write_csv(
+        out / "results.csv", sorted(results, key=lambda r: (r["layout"], r["method"], r["seed"])), ["seed", *KEEP]
+    )
     summary: dict[str, Any] = {}
-    lines = ["| maze | method | seeds | mean cos (raw) | mean cos (RR) | per-mode cos (RR, mean over seeds) | s/run |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
-    for maze in MAZES:
-        for method in METHODS:
-            rs = [r for r in results if r["layout"] == maze and r["method"] == method]
-            if not rs:
-                continue
-            raw = np.array([r["mean_cosine_similarity"] for r in rs])
-            rr = np.array([r["rr_mean_cosine_similarity"] for r in rs])
-            modes = np.mean([r["rr_cosine_similarity"] for r in rs], axis=0)
-            wall = float(np.mean([r["wall_time_s"] for r in rs]))
-            summary[f"{maze}/{method}"] = {"seeds": len(rs), "raw_mean": raw.mean(), "raw_std": raw.std(),
-                                           "rr_mean": rr.mean(), "rr_std": rr.std(), "rr_modes": modes.tolist(),
-                                           "wall_time_s": wall}  # fmt: skip
-            per_mode = " ".join(f"{c:.2f}" for c in modes)
-            lines.append(f"| {maze} | {method} | {len(rs)} | {raw.mean():.3f} ± {raw.std():.3f} | "
-                         f"{rr.mean():.3f} ± {rr.std():.3f} | {per_mode} | {wall:.0f} |")  # fmt: skip
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    (out / "table.md").write_text("\n".join(lines) + "\n")
+    rows = []
+    for (maze, method), rs in report.groups(results, layout=MAZES, method=METHODS):
+        raw = [r["mean_cosine_similarity"] for r in rs]
+        rr = [r["rr_mean_cosine_similarity"] for r in rs]
+        modes = np.mean([r["rr_cosine_similarity"] for r in rs], axis=0)
+        wall = float(np.mean([r["wall_time_s"] for r in rs]))
+        (raw_mean, raw_std), (rr_mean, rr_std) = report.mean_std(raw), report.mean_std(rr)
+        summary[f"{maze}/{method}"] = {"seeds": len(rs), "raw_mean": raw_mean, "raw_std": raw_std, "rr_mean": rr_mean,
+                                       "rr_std": rr_std, "rr_modes": modes.tolist(), "wall_time_s": wall}  # fmt: skip
+        per_mode = " ".join(f"{c:.2f}" for c in modes)
+        rows.append([maze, method, len(rs), report.pm(raw, ".3f"), report.pm(rr, ".3f"), per_mode, f"{wall:.0f}"])
+    header = [
+        "maze",
+        "method",
+        "seeds",
+        "mean cos (raw)",
+        "mean cos (RR)",
+        "per-mode cos (RR, mean over seeds)",
+        "s/run",
+    ]
+    report.write_json(out / "summary.json", summary)
+    report.write_markdown(out / "table.md", report.markdown_table(header, rows))
     return summary
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/pointmaze")
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/pointmaze")
     p.add_argument("--mazes", nargs="*", default=MAZES)
     p.add_argument("--methods", nargs="*", default=METHODS)
-    p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--operator", default="successor:0.9", help="the pair distribution (the operator learned)")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
-    p.add_argument("--summarize-only", action="store_true")
     p.add_argument("--rescore", action="store_true", help="re-evaluate the saved fits (no training), then summarize")
-    args = p.parse_args()
-    from rlspectral.sweep import load_results, run_sweep
-
+    args = p.parse_args(argv)
     out = Path(args.out)
     jobs = [
-        {
-            "id": f"{maze}__{method}__s{seed}",
-            "config": {"env_id": maze, "method": method, "seed": seed, "steps": args.steps, "threads": 1},
-        }  # fmt: skip
+        {"id": f"{maze}__{method}__s{seed}",
+         "config": {"env_id": maze, "method": method, "seed": seed, "steps": args.steps, "threads": 1,
+                    "operator": args.operator}}
         for seed in range(args.seeds)
         for maze in args.mazes
         for method in args.methods
-    ]
+    ]  # fmt: skip
     if args.rescore:
         rescore(out)
-    t0 = time.time()
-    for r in run_sweep("scripts.pointmaze_benchmark:run_job", [] if args.summarize_only or args.rescore else jobs, out,
-                       args.workers, 1, args.ray):  # fmt: skip
-        print(f"[{time.time() - t0:6.0f}s] {r['id']}: cos {r['mean_cosine_similarity']:.3f} "
-              f"(RR {r['rr_mean_cosine_similarity']:.3f})", flush=True)  # fmt: skip
-    results = load_results(out)
-    summarize(results, out)
+        args.summarize_only = True
+    run_jobs("scripts.pointmaze_benchmark:run_job", jobs, args,
+             lambda r: f"cos {r['mean_cosine_similarity']:.3f} (RR {r['rr_mean_cosine_similarity']:.3f})")  # fmt: skip
+    summarize(finished(out), out)
     print((out / "table.md").read_text())
 
 

@@ -1,8 +1,8 @@
 """What the PointMaze replay supports: a tabular (binned) estimate of the lag-tau operator vs the maze reference.
 
-    python scripts/pointmaze_binned.py --out results/pointmaze/binned.json     # ~2 min, no learning
+    python -m scripts.pointmaze_binned --out results/pointmaze/binned.json     # ~2 min, no learning
 
-The same random-policy replay as ``scripts/pointmaze_benchmark.py`` (seed 0), positions binned on the reference's
+The same random-policy replay as ``python -m scripts.pointmaze_benchmark`` (seed 0), positions binned on the reference's
 own sub-cells (``--resolution`` per maze cell). For each lag tau, the symmetrized pair-count matrix C gives the
 reversible chain D^-1 C; its top-k right eigenvectors are compared with the reference (same metric as the fits).
 At short lags the binned chain is a random walk on the free space; at long lags the higher modes' eigenvalues
@@ -13,18 +13,14 @@ data at a given time scale, and it is how the fits' operator (``successor:0.9``,
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
+from rlspectral.envs.pointmaze import maze_map, maze_reference, random_policy_positions
+from rlspectral.envs.problems import REFERENCE_EXTRA
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from rlspectral.envs.pointmaze import maze_map, maze_reference, random_policy_positions  # noqa: E402
-from rlspectral.envs.problems import REFERENCE_EXTRA  # noqa: E402
-
-from rlspectral.metrics import cosine_similarity  # noqa: E402
+from rlspectral import report
+from rlspectral.metrics import cosine_similarity
 
 
 def binned_eigenvectors(cells: list[np.ndarray], n: int, lag: int, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +37,7 @@ def binned_eigenvectors(cells: list[np.ndarray], n: int, lag: int, k: int) -> tu
     return vals[order], vecs[:, order] / np.sqrt(d)[:, None]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="results/pointmaze/binned.json")
     p.add_argument("--mazes", nargs="*", default=["PointMaze_UMaze-v3", "PointMaze_Medium-v3"])
@@ -49,7 +45,7 @@ def main() -> None:
     p.add_argument("--resolution", type=int, default=4)
     p.add_argument("--lags", type=int, nargs="*", default=[1, 10, 30, 100])
     p.add_argument("--k", type=int, default=8)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     out: dict[str, dict] = {}
     for maze in args.mazes:
         walls, scaling = maze_map(maze)
@@ -71,7 +67,7 @@ def main() -> None:
                                        "eigenvalues": vals.tolist()}  # fmt: skip
             print(f"{maze} lag {lag:4d}: mean cos {mean:.3f}  per mode {np.round(cos, 2).tolist()}", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=1))
+    report.write_json(args.out, out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Pair-sampling cost: milliseconds per batch of (x, x') pairs from a gridworld random-walk buffer, one thread.
 
-    python scripts/sampler_benchmark.py --out results/sampler      # ~1 min
+    python -m scripts.sampler_benchmark --out results/sampler      # ~1 min
 
 The buffer is what ``rlspectral fit`` builds by default (GridRoom-4, xy, 50k episodes of 50 steps = 2.55M stored
 states); each operator draws ``--repeats`` batches after a warm-up one (which builds the room index). Writes
@@ -10,17 +10,15 @@ states); each operator draws ``--repeats`` batches after a warm-up one (which bu
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rlspectral import report
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="results/sampler")
     p.add_argument("--layout", default="GridRoom-4")
@@ -28,7 +26,7 @@ def main() -> None:
     p.add_argument("--batch-sizes", type=int, nargs="*", default=[1024, 8192])
     p.add_argument("--operators", nargs="*", default=["transition", "successor:0.9", "time-lag:10"])
     p.add_argument("--repeats", type=int, default=200)
-    args = p.parse_args()
+    args = p.parse_args(argv)
     import platform
 
     import torch
@@ -57,7 +55,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     info = {"layout": args.layout, "stored_states": len(buffer), "threads": 1, "machine": platform.processor() or
             platform.machine(), "torch": torch.__version__, "rows": rows}  # fmt: skip
-    (out / "result.json").write_text(json.dumps(info, indent=1))
+    report.write_json(out / "result.json", info)
 
 
 if __name__ == "__main__":

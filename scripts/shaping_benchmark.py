@@ -1,7 +1,8 @@
 """DQN on goal gridworlds: spectral features and eigenfunction-distance reward shaping vs baselines, side by side.
 
-    python scripts/gridworld_benchmark.py --out results/gridworld_k50 --dim 50 --artifacts ...   # the fits (once)
-    python scripts/shaping_benchmark.py --fits results/gridworld_k50 --out results/shaping      # resumable
+    python -m scripts.gridworld_benchmark --out results/gridworld_k50 --dim 50 --artifacts ...   # the fits (once)
+    python -m scripts.shaping_benchmark --fits results/gridworld_k50 --out results/shaping      # resumable
+    python -m scripts.shaping_benchmark --out results/shaping --summarize-only                  # tables only
 
 Task: ``rlspectral/<Layout>-Goal-v0`` (goal = bottom-right free cell, reward 1 on arrival, 100-step episodes),
 DQN with the library's gridworld recipe (``rlspectral.agents.recipes``), the same budget for every variant:
@@ -34,17 +35,15 @@ seeds) and ``success.png`` (success rate vs env steps, mean ± std) into ``--out
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rlspectral import report
+from rlspectral.plots import pyplot, save_figure
+from rlspectral.sweep import finished, run_jobs, sweep_parser
 
 LAYOUTS = ["GridRoom-4", "GridMaze-19", "GridRoom-16"]
 VARIANTS = ["sparse", "xy", "spectral", "shape-xy", "shape-learned", "shape-exact"]
@@ -59,6 +58,7 @@ def checkpoint(fits: str, layout: str, dim: int) -> str:
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
+    """One DQN run of a variant on a layout's goal task."""
     from rlspectral.agents.embeddings import exact_eigenvector_embedding, learned_embedding, xy_embedding
     from rlspectral.agents.train import train
 
@@ -93,40 +93,38 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 
 
 def steps_to(evals: list[dict[str, Any]], threshold: float) -> int | None:
-    return next((e["timesteps"] for e in evals if (e["success_rate"] or 0.0) >= threshold), None)
+    """The env steps of the first evaluation with a success rate of at least ``threshold`` (None if never)."""
+    return report.first_step(((e["timesteps"], e["success_rate"] or 0.0) for e in evals), threshold)
 
 
 def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], variants: list[str]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
-    with open(out / "results.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["layout", "variant", "seed", "final_success", "steps_to_0.9", "wall_time_s"])
-        for r in sorted(results, key=lambda r: (r["layout"], r["variant"], r["seed"])):
-            w.writerow([r["layout"], r["variant"], r["seed"], r["evaluations"][-1]["success_rate"],
-                        steps_to(r["evaluations"], 0.9), round(r["wall_time_s"], 1)])  # fmt: skip
-    lines = ["| layout | variant | seeds | final success | steps to 90% success | seeds reaching 90% | AUC |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
-    for lay in layouts:
-        for var in variants:
-            rs = [r for r in results if r["layout"] == lay and r["variant"] == var]
-            if not rs:
-                continue
-            final = np.array([r["evaluations"][-1]["success_rate"] for r in rs])
-            # steps to 90%: a seed that never gets there counts as the full budget (a lower bound on the truth)
-            hit = [steps_to(r["evaluations"], 0.9) for r in rs]
-            t = np.array([h if h is not None else r["steps"] for h, r in zip(hit, rs)], dtype=float)
-            auc = np.array([np.mean([e["success_rate"] for e in r["evaluations"]]) for r in rs])
-            n_hit = sum(h is not None for h in hit)
-            summary[f"{lay}/{var}"] = {"seeds": len(rs), "final_mean": final.mean(), "final_std": final.std(),
-                                       "steps_to_0.9_mean": t.mean(), "steps_to_0.9_std": t.std(),
-                                       "reached": n_hit, "auc_mean": auc.mean(), "auc_std": auc.std(),
-                                       "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs]))}  # fmt: skip
-            bound = "" if n_hit == len(rs) else " (≥: censored at the budget)"
-            lines.append(f"| {lay} | {var} | {len(rs)} | {final.mean():.2f} ± {final.std():.2f} | "
-                         f"{t.mean():.0f} ± {t.std():.0f}{bound} | {n_hit}/{len(rs)} | "
-                         f"{auc.mean():.2f} ± {auc.std():.2f} |")  # fmt: skip
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    (out / "table.md").write_text("\n".join(lines) + "\n")
+    rows = [{**r, "final_success": ev[-1]["success_rate"], "steps_to_0.9": steps_to(ev, 0.9),
+             "wall_time_s": round(r["wall_time_s"], 1)}
+            for r in sorted(results, key=lambda r: (r["layout"], r["variant"], r["seed"]))
+            for ev in [r["evaluations"]]]  # fmt: skip
+    report.write_csv(
+        out / "results.csv", rows, ["layout", "variant", "seed", "final_success", "steps_to_0.9", "wall_time_s"]
+    )
+    table = []
+    for (lay, var), rs in report.groups(results, layout=layouts, variant=variants):
+        final = [r["evaluations"][-1]["success_rate"] for r in rs]
+        # steps to 90%: a seed that never gets there counts as the full budget (a lower bound on the truth)
+        hit = [steps_to(r["evaluations"], 0.9) for r in rs]
+        t = [float(h if h is not None else r["steps"]) for h, r in zip(hit, rs)]
+        auc = [float(np.mean([e["success_rate"] for e in r["evaluations"]])) for r in rs]
+        n_hit = sum(h is not None for h in hit)
+        (fm, fs), (tm, ts), (am, as_) = report.mean_std(final), report.mean_std(t), report.mean_std(auc)
+        summary[f"{lay}/{var}"] = {"seeds": len(rs), "final_mean": fm, "final_std": fs, "steps_to_0.9_mean": tm,
+                                   "steps_to_0.9_std": ts, "reached": n_hit, "auc_mean": am, "auc_std": as_,
+                                   "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs]))}  # fmt: skip
+        bound = "" if n_hit == len(rs) else " (≥: censored at the budget)"
+        table.append(
+            [lay, var, len(rs), report.pm(final), report.pm(t, ".0f") + bound, f"{n_hit}/{len(rs)}", report.pm(auc)]
+        )
+    header = ["layout", "variant", "seeds", "final success", "steps to 90% success", "seeds reaching 90%", "AUC"]
+    report.write_json(out / "summary.json", summary)
+    report.write_markdown(out / "table.md", report.markdown_table(header, table))
     _plot(results, out, layouts, variants)
     return summary
 
@@ -134,44 +132,34 @@ def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], vari
 def _plot(results: list[dict[str, Any]], out: Path, layouts: list[str], variants: list[str]) -> None:
     """``success.png``: the reward-shaping comparison; ``inputs.png``: the policy-input comparison (``sparse``, the
     one-hot input, in both); each over the layouts that have runs of it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from rlspectral.agents.report import evaluation_band
 
-    groups = {"success.png": ["sparse"] + [v for v in variants if v.startswith("shape-")],
+    figures = {"success.png": ["sparse"] + [v for v in variants if v.startswith("shape-")],
               "inputs.png": ["sparse"] + [v for v in variants if v in ("xy", "spectral")]}  # fmt: skip
-    for name, group in groups.items():
+    for name, group in figures.items():
         group = [v for v in group if v in variants]
         lays = [lay for lay in layouts if any(r["layout"] == lay and r["variant"] in group[1:] for r in results)]
         if not lays:
             continue
-        fig, axes = plt.subplots(1, len(lays), figsize=(4.4 * len(lays), 3.6), squeeze=False, sharey=True)
+        fig, axes = pyplot().subplots(1, len(lays), figsize=(4.4 * len(lays), 3.6), squeeze=False, sharey=True)
         for ax, lay in zip(axes[0], lays):
-            for var in group:
-                rs = [r for r in results if r["layout"] == lay and r["variant"] == var]
-                if rs:
-                    label = f"{var} (one-hot input)" if var == "sparse" and name == "inputs.png" else var
-                    evaluation_band(ax, rs, lambda e: e["success_rate"] or 0.0, label, bounds=(0, 1))
+            for (var,), rs in report.groups(report.select(results, layout=lay), variant=group):
+                label = f"{var} (one-hot input)" if var == "sparse" and name == "inputs.png" else var
+                evaluation_band(ax, rs, lambda e: e["success_rate"] or 0.0, label, bounds=(0, 1))
             ax.set_title(f"DQN, {lay}-Goal")
             ax.set_xlabel("environment steps")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
         axes[0][0].set_ylabel("success rate (mean ± std over seeds)")
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
+        save_figure(fig, out / name)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/shaping")
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/shaping", seeds=5)
     p.add_argument("--fits", default="results/gridworld_k50")
     p.add_argument("--fit-dim", type=int, default=50)
     p.add_argument("--layouts", nargs="*", default=LAYOUTS)
     p.add_argument("--variants", nargs="*", default=VARIANTS)
-    p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--modes", type=int, default=4, help="eigenfunctions in the shaping distance (constant included)")
     p.add_argument("--coef", type=float, default=0.05, help="shaping coefficient (on the std-normalized distance)")
@@ -183,12 +171,7 @@ def main() -> None:
     )
     p.add_argument("--eval-every", type=int, default=5000)
     p.add_argument("--eval-episodes", type=int, default=20)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
-    p.add_argument("--summarize-only", action="store_true")
-    args = p.parse_args()
-    from rlspectral.sweep import load_results, run_sweep
-
+    args = p.parse_args(argv)
     out = Path(args.out)
     base = {"steps": args.steps, "modes": args.modes, "coef": args.coef, "fits": args.fits, "fit_dim": args.fit_dim,
             "potential": args.form == "potential",
@@ -200,13 +183,13 @@ def main() -> None:
         for var in args.variants
     ]
     t0 = time.time()
-    todo = [] if args.summarize_only else jobs
-    for r in run_sweep("scripts.shaping_benchmark:run_job", todo, out, args.workers, 1, args.ray):
+
+    def describe(r: dict[str, Any]) -> str:
         e = r["evaluations"][-1]
-        print(f"[{time.time() - t0:6.0f}s] {r['id']}: success {e['success_rate']:.2f} "
-              f"(90% at {steps_to(r['evaluations'], 0.9)}) {r['wall_time_s']:.0f}s", flush=True)  # fmt: skip
-    ids = {j["id"] for j in jobs}
-    results = [r for r in load_results(out) if r["id"] in ids]
+        return f"success {e['success_rate']:.2f} (90% at {steps_to(r['evaluations'], 0.9)}) {r['wall_time_s']:.0f}s"
+
+    run_jobs("scripts.shaping_benchmark:run_job", jobs, args, describe)
+    results = finished(out, jobs)
     summarize(results, out, args.layouts, args.variants)
     print((out / "table.md").read_text())
     print(f"{len(results)}/{len(jobs)} runs in {out} ({time.time() - t0:.0f}s this call)")

@@ -1,7 +1,8 @@
 """Speed on this machine: GridRoom-4, xy, k = 11 — time to 0.95 / 0.99 mean cosine and steps/s, side by side.
 
-    python scripts/speed_benchmark.py --out results/speed     # resumable; runs one job at a time, all threads
-    python scripts/speed_benchmark.py --out results/speed_gpu --device cuda     # the same on a GPU
+    python -m scripts.speed_benchmark --out results/speed     # resumable; runs one job at a time, all threads
+    python -m scripts.speed_benchmark --out results/speed_gpu --device cuda     # the same on a GPU
+    python -m scripts.speed_benchmark --out results/speed --summarize-only      # the table from finished runs
 
 Every method runs with the library defaults (dedup forward passes, batch 8192, Fourier-feature MLP 3x256,
 cosine schedule), plus one "straightforward" NestedLoRA configuration (batch 1024, plain MLP 3x256,
@@ -10,16 +11,14 @@ lr 1e-3, no dedup) as the reference the speed-up is measured against. Training t
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rlspectral import report
+from rlspectral.plots import pyplot, save_figure, seed_band, seed_curves
+from rlspectral.sweep import finished, run_jobs, sweep_parser
 
 METHODS = ["nested-lora", "nested-omm", "allo", "ggdo"]
 STRAIGHTFORWARD = {
@@ -33,6 +32,7 @@ STRAIGHTFORWARD = {
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
+    """One gridworld fit, its learning curve kept (no files)."""
     from rlspectral.cli.fit import GridFitConfig, fit_gridworld
     from rlspectral.harness import SCALAR_KEYS
 
@@ -41,119 +41,89 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     return {"id": job["id"], "variant": job["variant"], "seed": job["config"]["seed"], **{k: m[k] for k in keep}}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/speed")
-    p.add_argument("--layout", default="GridRoom-4")
-    p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--steps", type=int, default=2500)
-    p.add_argument("--baseline-steps", type=int, default=3000)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--device", default="cpu", help="cpu or cuda (the straightforward baseline runs there too)")
-    args = p.parse_args()
-    from rlspectral.sweep import load_results, run_sweep
+def summarize(results: list[dict[str, Any]], out: Path, layout: str) -> dict[str, Any]:
+    """``table.md``, ``summary.json`` and ``speed.png``: per method and variant, steps/s, the time to 0.95 / 0.99 mean
+    cosine (as learned and after Rayleigh-Ritz; over the seeds that got there) and the final scores."""
 
-    base = {"layout": args.layout, "k": 11, "eval_every": 50, "device": args.device}
-    jobs = [
-        {
-            "id": f"{m}__s{s}",
-            "variant": "default",
-            "config": {**base, "method": m, "steps": args.steps, "seed": s, "threads": args.threads},
-        }
-        for s in range(args.seeds)
-        for m in METHODS
-    ] + [
-        {
-            "id": "nested-lora-straightforward__s0",
-            "variant": "straightforward",
-            "config": {
-                **base,
-                "method": "nested-lora",
-                "steps": args.baseline_steps,
-                "seed": 0,
-                "threads": args.threads,
-                "eval_every": 100,
-                **STRAIGHTFORWARD,
-            },
-        }
-    ]
-    t0 = time.time()
-    for r in run_sweep("scripts.speed_benchmark:run_job", jobs, args.out, workers=1, threads_per_worker=args.threads):
-        print(
-            f"[{time.time() - t0:6.0f}s] {r['id']}: {r['mean_cosine_similarity']:.4f} "
-            f"t95={r['time_to_0.95_s']} t99={r['time_to_0.99_s']} {r['steps_per_s']:.1f} steps/s",
-            flush=True,
-        )
-    results = load_results(args.out)
-    rows = [
-        "| method | variant | steps/s | time to 0.95 (s) | time to 0.99 (s) | RR: time to 0.95 (s) | "
-        "RR: time to 0.99 (s) | final mean cos | final RR cos |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    def time_to(rs: list[dict[str, Any]], key: str) -> tuple[str, float | None]:
+        v = [r[key] for r in rs]
+        hit = [x for x in v if x is not None]
+        if not hit:
+            return "not reached", None
+        txt = report.format_pm(report.mean_std(hit), ".1f")
+        return (txt if len(hit) == len(v) else f"{txt} ({len(hit)}/{len(v)} seeds)"), float(np.mean(hit))
+
+    rows = []
     summary = {}
     for variant, methods in (("default", METHODS), ("straightforward", ["nested-lora"])):
         for m in methods:
-            rs = [r for r in results if r["method"] == m and r["variant"] == variant]
+            rs = report.select(results, method=m, variant=variant)
             if not rs:
                 continue
-
-            def stat(key, rs=rs):
-                v = [r[key] for r in rs]
-                hit = [x for x in v if x is not None]
-                if not hit:
-                    return "not reached", None
-                txt = f"{np.mean(hit):.1f} ± {np.std(hit):.1f}"
-                return (txt if len(hit) == len(v) else f"{txt} ({len(hit)}/{len(v)} seeds)"), float(np.mean(hit))
-
-            sps = np.array([r["steps_per_s"] for r in rs])
-            fin = np.array([r["mean_cosine_similarity"] for r in rs])
-            rr = np.array([r["rr_mean_cosine_similarity"] for r in rs])
-            t95, t99 = stat("time_to_0.95_s"), stat("time_to_0.99_s")
-            r95, r99 = stat("rr_time_to_0.95_s"), stat("rr_time_to_0.99_s")
+            sps = [r["steps_per_s"] for r in rs]
+            fin = [r["mean_cosine_similarity"] for r in rs]
+            rr = [r["rr_mean_cosine_similarity"] for r in rs]
+            t95, t99 = time_to(rs, "time_to_0.95_s"), time_to(rs, "time_to_0.99_s")
+            r95, r99 = time_to(rs, "rr_time_to_0.95_s"), time_to(rs, "rr_time_to_0.99_s")
             summary[f"{m}/{variant}"] = {
                 "seeds": len(rs),
-                "steps_per_s": sps.mean(),
+                "steps_per_s": np.mean(sps),
                 "time_to_0.95_s": t95[1],
                 "time_to_0.99_s": t99[1],
                 "rr_time_to_0.95_s": r95[1],
                 "rr_time_to_0.99_s": r99[1],
-                "final": fin.mean(),
-                "final_rr": rr.mean(),
+                "final": np.mean(fin),
+                "final_rr": np.mean(rr),
             }
-            rows.append(
-                f"| {m} | {variant} ({len(rs)} seeds) | {sps.mean():.1f} ± {sps.std():.1f} | {t95[0]} | "
-                f"{t99[0]} | {r95[0]} | {r99[0]} | {fin.mean():.4f} ± {fin.std():.4f} | "
-                f"{rr.mean():.4f} ± {rr.std():.4f} |"
-            )
-    out = Path(args.out)
+            rows.append([m, f"{variant} ({len(rs)} seeds)", report.pm(sps, ".1f"), t95[0], t99[0], r95[0], r99[0],
+                         report.pm(fin, ".4f"), report.pm(rr, ".4f")])  # fmt: skip
     devices = sorted({r.get("device", "cpu (not recorded)") for r in results})
-    rows.insert(0, f"Device: {', '.join(devices)}\n")
-    (out / "table.md").write_text("\n".join(rows) + "\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    _plot(results, summary, out / "speed.png", f"{args.layout}, xy, k = 11 on {', '.join(devices)}")
+    header = ["method", "variant", "steps/s", "time to 0.95 (s)", "time to 0.99 (s)", "RR: time to 0.95 (s)",
+              "RR: time to 0.99 (s)", "final mean cos", "final RR cos"]  # fmt: skip
+    report.write_markdown(out / "table.md", [f"Device: {', '.join(devices)}\n", *report.markdown_table(header, rows)])
+    report.write_json(out / "summary.json", summary)
+    _plot(results, summary, out / "speed.png", f"{layout}, xy, k = 11 on {', '.join(devices)}")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/speed", workers=None, threads="--threads", threads_default=2, ray=False)
+    p.add_argument("--layout", default="GridRoom-4")
+    p.add_argument("--steps", type=int, default=2500)
+    p.add_argument("--baseline-steps", type=int, default=3000)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (the straightforward baseline runs there too)")
+    args = p.parse_args(argv)
+    base = {"layout": args.layout, "k": 11, "eval_every": 50, "device": args.device, "threads": args.threads}
+    jobs = [
+        {"id": f"{m}__s{s}", "variant": "default", "config": {**base, "method": m, "steps": args.steps, "seed": s}}
+        for s in range(args.seeds)
+        for m in METHODS
+    ]
+    straightforward = {**base, "method": "nested-lora", "steps": args.baseline_steps, "seed": 0, "eval_every": 100}
+    jobs.append({"id": "nested-lora-straightforward__s0", "variant": "straightforward",
+                 "config": {**straightforward, **STRAIGHTFORWARD}})  # fmt: skip
+
+    def describe(r: dict[str, Any]) -> str:
+        return (f"{r['mean_cosine_similarity']:.4f} t95={r['time_to_0.95_s']} t99={r['time_to_0.99_s']} "
+                f"{r['steps_per_s']:.1f} steps/s")  # fmt: skip
+
+    run_jobs("scripts.speed_benchmark:run_job", jobs, args, describe)
+    out = Path(args.out)
+    summarize(finished(out), out, args.layout)
     print((out / "table.md").read_text())
 
 
 def _plot(results: list[dict[str, Any]], summary: dict[str, Any], path: Path, layout: str) -> None:
     """Two panels, modes as learned | after Rayleigh-Ritz: mean cosine vs training time, mean ± std over seeds."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from rlspectral.plots import seed_band
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, axes = pyplot().subplots(1, 2, figsize=(11, 3.8), sharey=True)
     for ax, key, title in zip(axes, ("mean_cosine_similarity", "rr_mean_cosine_similarity"),
                               ("modes as learned", "after Rayleigh-Ritz (running moments)")):  # fmt: skip
         for name in summary:
             m, variant = name.split("/")
-            rs = [r for r in results if r["method"] == m and r["variant"] == variant]
-            n = min(len(r["curve"]) for r in rs)
-            t = np.mean([[c["train_time_s"] for c in r["curve"][:n]] for r in rs], 0)
-            v = np.array([[c[key] for c in r["curve"][:n]] for r in rs])
+            rs = report.select(results, method=m, variant=variant)
+            curves = [([c["train_time_s"] for c in r["curve"]], [c[key] for c in r["curve"]]) for r in rs]
             style = ":" if variant == "straightforward" else "-"
-            seed_band(ax, t, v, f"{m} ({variant})", fmt=style)
+            seed_band(ax, *seed_curves(curves, "mean"), f"{m} ({variant})", fmt=style)
         ax.axhline(0.99, color="k", lw=0.6, ls="--")
         ax.set_title(title)
         ax.set_xlabel("training time (s)")
@@ -162,9 +132,7 @@ def _plot(results: list[dict[str, Any]], summary: dict[str, Any], path: Path, la
     axes[0].set_ylabel("mean cosine similarity")
     axes[1].legend(fontsize=7, loc="lower right")
     fig.suptitle(layout, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

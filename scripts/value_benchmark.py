@@ -1,7 +1,7 @@
 """Value learning on k features: least-squares fit of the exact V* of a goal gridworld, relative error vs k.
 
-    python scripts/gridworld_benchmark.py --out results/gridworld_k50 --dim 50 --artifacts ...   # the fits (once)
-    python scripts/value_benchmark.py --fits results/gridworld_k50 --out results/value
+    python -m scripts.gridworld_benchmark --out results/gridworld_k50 --dim 50 --artifacts ...   # the fits (once)
+    python -m scripts.value_benchmark --fits results/gridworld_k50 --out results/value
 
 V* is computed by value iteration on the goal task of ``rlspectral/<Layout>-Goal-v0`` (goal = bottom-right free
 cell, reward 1 on arrival, episode ends there, gamma = 0.99); the goal cell itself (terminal) is left out.
@@ -14,65 +14,25 @@ For each k, V* is fitted by least squares (with an intercept) on the cells, usin
 * ``random Fourier``: sqrt(2) cos(W xy + b), W ~ N(0, sigma^2 I), b ~ U[0, 2 pi), five draws.
 
 The relative error is ||V_hat - V*|| / ||V* - mean(V*)|| over the cells (1.0 = no better than a constant).
+V*, the error and the xy / Fourier bases are :mod:`rlspectral.envs.values`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from rlspectral.envs.gridworld import load_grid
+from rlspectral.envs.spectra import transition_eigenpairs
+from rlspectral.envs.values import optimal_values, polynomial_features, random_fourier, relative_error
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from rlspectral.envs.gridworld import load_grid  # noqa: E402
-from rlspectral.envs.spectra import transition_eigenpairs  # noqa: E402
+from rlspectral import report
+from rlspectral.plots import pyplot, save_figure
 
 LAYOUTS = ["GridRoom-4", "GridMaze-19", "GridRoom-16"]
 DIMS = [4, 8, 11, 16, 24, 32, 50]
-GAMMA = 0.99
-
-
-def optimal_values(layout: str, gamma: float = GAMMA) -> tuple[np.ndarray, int]:
-    """V* over all free cells by value iteration (V = 0 at the terminal goal) and the goal cell's index."""
-    grid = load_grid(layout)
-    goal = grid.n - 1  # the last free cell in row-major order, as in agents.environments.goal_gridworld
-    nxt = grid.next_state  # [n, 4]
-    reward = (nxt == goal).astype(np.float64)
-    v = np.zeros(grid.n)
-    for _ in range(100_000):
-        cont = np.where(nxt == goal, 0.0, v[nxt])
-        new = (reward + gamma * cont).max(1)
-        new[goal] = 0.0
-        if np.abs(new - v).max() < 1e-12:
-            break
-        v = new
-    return new, goal
-
-
-def polynomial_features(xy: np.ndarray, k: int) -> np.ndarray:
-    cols, degree = [], 0
-    while len(cols) < k:
-        cols += [xy[:, 0] ** (degree - j) * xy[:, 1] ** j for j in range(degree + 1)]
-        degree += 1
-    return np.stack(cols[:k], 1)
-
-
-def random_fourier(xy: np.ndarray, k: int, sigma: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    w = rng.normal(0.0, sigma, (2, k))
-    b = rng.uniform(0, 2 * np.pi, k)
-    return np.sqrt(2) * np.cos(xy @ w + b)
-
-
-def relative_error(features: np.ndarray, v: np.ndarray) -> float:
-    a = np.concatenate([np.ones((len(v), 1)), features], 1)
-    coef, *_ = np.linalg.lstsq(a, v, rcond=None)
-    return float(np.linalg.norm(a @ coef - v) / np.linalg.norm(v - v.mean()))
 
 
 def learned_features(fits: Path, layout: str, method: str, dim: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
@@ -91,7 +51,7 @@ def learned_features(fits: Path, layout: str, method: str, dim: int) -> list[tup
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--fits", default="results/gridworld_k50", help="directory of k = 50 fits with model.pt")
     p.add_argument("--out", default="results/value")
@@ -100,7 +60,7 @@ def main() -> None:
     p.add_argument("--dims", nargs="*", type=int, default=DIMS)
     p.add_argument("--fit-dim", type=int, default=50)
     p.add_argument("--sigma", type=float, default=3.0, help="random Fourier frequency scale (xy in [-1, 1])")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     t0 = time.time()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -123,14 +83,11 @@ def main() -> None:
                     sets[f"learned {m}"] = [raw[keep, :k] for _, raw, _ in fits]
                     sets[f"learned {m} (RR)"] = [rr[keep, :k] for _, _, rr in fits]
             for name, feats in sets.items():
-                errs = [relative_error(f, v[keep]) for f in feats]
-                rows.append({"layout": layout, "features": name, "k": k, "n": len(errs),
-                             "rel_error_mean": float(np.mean(errs)), "rel_error_std": float(np.std(errs))})  # fmt: skip
-    with open(out / "value_fit.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    (out / "value_fit.json").write_text(json.dumps(rows, indent=1))
+                errs = report.mean_std([relative_error(f, v[keep]) for f in feats])
+                rows.append({"layout": layout, "features": name, "k": k, "n": len(feats),
+                             "rel_error_mean": errs[0], "rel_error_std": errs[1]})  # fmt: skip
+    report.write_csv(out / "value_fit.csv", rows, list(rows[0]))
+    report.write_json(out / "value_fit.json", rows)
     _table(rows, out, args.layouts, args.dims)
     _plot(rows, out, args.layouts)
     print((out / "value_fit.md").read_text())
@@ -138,29 +95,23 @@ def main() -> None:
 
 
 def _table(rows: list[dict], out: Path, layouts: list[str], dims: list[int]) -> None:
-    lines = []
+    sections = []
     for layout in layouts:
         names = list(dict.fromkeys(r["features"] for r in rows if r["layout"] == layout))
-        header = "| features | " + " | ".join(f"k={k}" for k in dims) + " |"
-        title = f"**{layout}** (relative error of the least-squares V*, mean ± std over seeds/draws)"
-        lines += [title, "", header, "|---" * (len(dims) + 1) + "|"]
+        table = []
         for name in names:
             cells = []
             for k in dims:
                 r = next((r for r in rows if r["layout"] == layout and r["features"] == name and r["k"] == k), None)
-                cells.append("–" if r is None else f"{r['rel_error_mean']:.3f} ± {r['rel_error_std']:.3f}")
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        lines.append("")
-    (out / "value_fit.md").write_text("\n".join(lines))
+                cells.append("–" if r is None else report.format_pm((r["rel_error_mean"], r["rel_error_std"]), ".3f"))
+            table.append([name, *cells])
+        title = f"**{layout}** (relative error of the least-squares V*, mean ± std over seeds/draws)"
+        sections.append([title, "", *report.markdown_table(["features", *(f"k={k}" for k in dims)], table)])
+    report.write_markdown(out / "value_fit.md", report.blocks(*sections))
 
 
 def _plot(rows: list[dict], out: Path, layouts: list[str]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(layouts), figsize=(4.2 * len(layouts), 3.6), squeeze=False)
+    fig, axes = pyplot().subplots(1, len(layouts), figsize=(4.2 * len(layouts), 3.6), squeeze=False)
     for ax, layout in zip(axes[0], layouts):
         names = list(dict.fromkeys(r["features"] for r in rows if r["layout"] == layout))
         for name in names:
@@ -177,9 +128,7 @@ def _plot(rows: list[dict], out: Path, layouts: list[str]) -> None:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("relative error")
     axes[0][-1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "value_fit.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "value_fit.png")
 
 
 if __name__ == "__main__":

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections import deque
-from pathlib import Path
 
 import numpy as np
 import torch
 from rlspectral.agents.embeddings import CellTableEmbedding, ObservationEmbedding, exact_eigenvector_embedding
 from rlspectral.envs.gridworld import load_grid
 from rlspectral.envs.spectra import transition_eigenpairs
+from rlspectral.envs.values import optimal_values, polynomial_features, random_fourier, relative_error
 
 from rlspectral.sb3.bonus import GoalBonus
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts.value_benchmark import optimal_values, polynomial_features, relative_error  # noqa: E402
 
 
 def _bfs_distance(grid, goal: int) -> np.ndarray:
@@ -49,6 +45,10 @@ def test_least_squares_error_is_zero_on_a_full_basis_and_one_on_nothing():
     xy = grid.observations("xy").astype(np.float64)
     p = polynomial_features(xy, 6)
     np.testing.assert_allclose(p[:, :3], np.c_[np.ones(grid.n), xy])  # 1, x, y, x^2, xy, y^2
+    np.testing.assert_allclose(p[:, 3:], np.c_[xy[:, 0] ** 2, xy[:, 0] * xy[:, 1], xy[:, 1] ** 2])
+    rf = random_fourier(xy, 5, sigma=3.0, seed=0)
+    assert rf.shape == (grid.n, 5) and np.abs(rf).max() <= np.sqrt(2)
+    np.testing.assert_array_equal(rf, random_fourier(xy, 5, sigma=3.0, seed=0))  # a draw is its seed
 
 
 def test_cell_table_embedding_looks_up_each_cell():
