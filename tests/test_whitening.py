@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rlspectral import LearnerConfig, SpectralLearner, cosine_similarity, rayleigh_ritz
+from rlspectral.koopman import whitening
 from rlspectral.moments import whiten
 
 
@@ -22,6 +23,7 @@ def test_whiten_drops_directions_below_the_relative_cut_off():
     M32 = (Q * torch.tensor([1.0, 0.5, 1e-2, 1e-8], dtype=torch.float64)) @ Q.T
     assert whiten(M32.float()).shape == (4, 3) and whiten(M32).shape == (4, 4)
     assert whiten(torch.zeros(3, 3)).shape == (3, 0)
+    np.testing.assert_allclose(whitening(M32.numpy()), whiten(M32).numpy())  # the numpy face of the same routine
 
 
 def _chain(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
