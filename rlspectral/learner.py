@@ -280,6 +280,8 @@ class SpectralLearner:
         if self.step == 0 or not float(self.running_Mf.trace()) > 0:
             return None  # no moments yet
         s, basis = self._ritz()
+        if basis.shape[1] < self.config.k:
+            return None  # the outputs span fewer than k functions: no mixing of them recovers the lost ones
         B = basis * self.objective.optimum_norms(s)
         if max_condition and float(torch.linalg.cond(B)) > max_condition:
             return None  # outputs still nearly collinear (early training): mixing them would blow up the weights
@@ -316,12 +318,17 @@ class SpectralLearner:
         """``(values, phi)``: values sorted descending and phi(x) [n, k] normalized in L2(rho).
 
         ``solve=True`` instead solves the small generalized problem C w = sigma M w on the running moments
-        (whitening + dense solve), which also un-mixes modes that are not yet separated.
+        (Rayleigh-Ritz, :func:`rlspectral.moments.rayleigh_ritz`), which also un-mixes modes that are not yet
+        separated. Directions of the Gram below its relative cut-off are dropped, never inverted: when the k
+        outputs span only r < k functions, the last k - r columns are zero and their values NaN.
         """
         F = self.features(x)
         if solve:
             s, basis = self._ritz()
-            return (s - self.objective.shift).cpu().numpy(), (F.double() @ basis).float()
+            missing = self.config.k - basis.shape[1]
+            values = torch.cat([s - self.objective.shift, s.new_full((missing,), math.nan)])
+            phi = torch.nn.functional.pad(F.double() @ basis, (0, missing))
+            return values.cpu().numpy(), phi.float()
         vals, order, inv_norm = self.mode_normalization()
         return vals, F[:, order] * inv_norm
 

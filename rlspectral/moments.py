@@ -129,15 +129,29 @@ def exact_moments(
     return Moments(C=[C] * splits, Mf=[Mf] * splits, Mg=[Mg] * splits, F=F, G=G)
 
 
-def rayleigh_ritz(C: Tensor, M: Tensor, eps: float = 1e-10) -> tuple[Tensor, Tensor]:
-    """Rayleigh-Ritz on a learned span: ``(sigma, basis)`` with ``C basis = M basis diag(sigma)``, ``basis``
-    M-orthonormal and sigma descending, from the moment ``C`` (symmetrized here) and the Gram ``M`` of k learned
-    functions. Whitening by M's eigendecomposition (eigenvalues clamped at ``eps``), then a dense k x k solve, in
-    float64. ``f @ basis`` are the Ritz functions: the best approximations of the top eigenfunctions in the span."""
-    M = M.double()
-    C = (0.5 * (C + C.T)).double()
-    w, V = torch.linalg.eigh(M)
-    W = V / w.clamp_min(eps).sqrt()
-    s, U = torch.linalg.eigh(W.T @ C @ W)
+def whiten(M: Tensor, rtol: float | None = None) -> Tensor:
+    """Whitening map ``W [k, r]`` of a symmetric Gram matrix: ``W^T M W = I_r``, ``W = V_r diag(w_r)^-1/2`` from
+    the eigendecomposition ``M = V diag(w) V^T`` (float64, of M's lower triangle), keeping only the eigen-directions
+    with ``w > rtol * max(w)``. The others are dropped, not inverted: a near-null direction of the learned span (two
+    functions that coincide, one that vanishes) is never amplified, so W may have fewer columns than M.
+
+    ``rtol`` defaults to ``max(1e-10, k * eps)`` with ``eps`` the machine epsilon of M's dtype (numpy's
+    ``matrix_rank`` tolerance: eigenvalues below it are round-off of a float32 Gram, not signal).
+    """
+    if rtol is None:
+        rtol = max(1e-10, M.shape[0] * torch.finfo(M.dtype).eps)
+    w, V = torch.linalg.eigh(M.double())
+    keep = w > rtol * w.max().clamp_min(torch.finfo(torch.float64).tiny)
+    return V[:, keep] / w[keep].sqrt()
+
+
+def rayleigh_ritz(C: Tensor, M: Tensor, rtol: float | None = None) -> tuple[Tensor, Tensor]:
+    """Rayleigh-Ritz on a learned span: ``(sigma [r], basis [k, r])`` with ``C basis = M basis diag(sigma)``,
+    ``basis`` M-orthonormal and sigma descending, from the moment ``C`` (symmetrized here) and the Gram ``M`` of k
+    learned functions: ``basis = W U`` with ``W`` = :func:`whiten` (M) and ``eigh(W^T C W) = (sigma, U)``, in
+    float64. ``f @ basis`` are the Ritz functions, the best approximations of the top eigenfunctions in the span;
+    ``r < k`` when the span is numerically rank-deficient (``rtol`` as in :func:`whiten`)."""
+    W = whiten(M, rtol)
+    s, U = torch.linalg.eigh(W.T @ (0.5 * (C + C.T)).double() @ W)
     order = torch.argsort(s, descending=True)
     return s[order], W @ U[:, order]

@@ -1,4 +1,5 @@
-"""Koopman post-processing against exact linear algebra, generator moments, baselines, and a 1-D double-well fit."""
+"""Koopman post-processing against exact linear algebra, generator moments, baselines (exact subspaces), the saved
+model, and a 1-D double-well fit."""
 
 import numpy as np
 import pytest
@@ -6,6 +7,8 @@ import torch
 from rlspectral.envs.langevin import reference_spectrum, trajectories
 from torch import nn
 
+from rlspectral import exact_moments, make_objective
+from rlspectral.errors import CheckpointError, ConfigError, SpectralError
 from rlspectral.koopman import (
     GeneratorLearner,
     StateSampler,
@@ -17,12 +20,12 @@ from rlspectral.koopman import (
     input_jacobian,
     koopman_model,
     lagged_pairs,
-    make_learner,
+    load,
     singular_values,
     vamp2_score,
     vamp_e_score,
 )
-from rlspectral.learner import LearnerConfig
+from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity
 from rlspectral.objectives.vampnet import DPNet, VAMPNet, metric_distortion, vamp2
 
@@ -129,19 +132,19 @@ def test_generator_model_ornstein_uhlenbeck():
 
 def test_generator_learner_reports_generator_eigenvalues():
     cfg = LearnerConfig(obs_shape=(1,), k=3, hidden=(16,), constant_mode=True)
-    learner = GeneratorLearner(cfg, beta=2.0, kappa=5.0)
+    learner = GeneratorLearner(cfg, beta=2.0, shift=5.0)
     sampler = StateSampler(torch.randn(256, 1) / np.sqrt(2.0), seed=0)
     learner.fit(sampler, 5, batch_size=64, progress=False)
     values, phi = learner.eigenfunctions(torch.randn(10, 1), solve=True)
     assert values.shape == (3,) and phi.shape == (10, 3) and values[0] <= 1e-3
-    with pytest.raises(ValueError, match="kappa"):
-        GeneratorLearner(cfg, beta=2.0, kappa=0.0)
+    with pytest.raises(ConfigError, match="shift"):
+        GeneratorLearner(cfg, beta=2.0, shift=0.0)
 
 
 @pytest.mark.parametrize("method,cls", [("vampnet", VAMPNet), ("dpnet", DPNet)])
 def test_baselines_train_in_the_same_learner(method, cls):
     cfg = LearnerConfig(obs_shape=(1,), k=3, method=method, operator="time-lag:1", svd=True, hidden=(16,), lr=1e-2)
-    learner = make_learner(cfg)
+    learner = SpectralLearner(cfg)
     assert isinstance(learner.objective, cls) and learner.svd
     x = torch.randn(512, 1)
     y = 0.8 * x + 0.6 * torch.randn(512, 1)  # AR(1): a reversible Gaussian chain
@@ -149,6 +152,36 @@ def test_baselines_train_in_the_same_learner(method, cls):
     for _ in range(30):
         last = learner.update(x, y)["loss"]
     assert last < first
+
+
+@pytest.mark.parametrize("method,steps", [("vampnet", 600), ("dpnet", 1500)])
+def test_baselines_recover_the_top_singular_subspaces(method, steps):
+    """Exact moments of a known non-symmetric A = U diag(s) V^T, free matrices F, G: VAMP-2 and DPNet's relaxed
+    score are maximal on the top-K left / right singular subspaces (any basis of them); the Koopman post-processing
+    on the learned pair then gives the top-K singular values."""
+    g = torch.Generator().manual_seed(3)
+    n, m, K = 30, 24, 4
+    U, _ = torch.linalg.qr(torch.randn(n, n, generator=g, dtype=torch.float64))
+    V, _ = torch.linalg.qr(torch.randn(m, m, generator=g, dtype=torch.float64))
+    sv = torch.linspace(1.0, 0.05, m, dtype=torch.float64) ** 1.5
+    A = U[:, :m] @ torch.diag(sv) @ V.T
+    obj = make_objective(method, K).double()
+    F = torch.nn.Parameter(0.1 * torch.randn(n, K, generator=g, dtype=torch.float64))
+    G = torch.nn.Parameter(0.1 * torch.randn(m, K, generator=g, dtype=torch.float64))
+    opt = torch.optim.Adam([F, G], lr=2e-2)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=2e-5)
+    for _ in range(steps):
+        loss = obj(exact_moments(F, A, G))[0]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    F, G = F.detach(), G.detach()
+    for learned, true in ((F, U[:, :K]), (G, V[:, :K])):  # cosines of the principal angles between the spans
+        cos = torch.linalg.svdvals(torch.linalg.qr(learned)[0].T @ true)
+        assert cos.min() >= 0.999, cos
+    s = singular_values((F.T @ F).numpy(), (F.T @ A @ G).numpy(), (G.T @ G).numpy())
+    np.testing.assert_allclose(s, sv[:K].numpy(), rtol=1e-3)
 
 
 # ----------------------------------------------------------------------------------------------- 1-D double well
@@ -201,3 +234,58 @@ def test_double_well_svd_and_evd_agree(double_well):
     # Held-out scores: VAMP-2 close to the reference sum of squared eigenvalues (k = 4 modes).
     scores = svd.scores(*lagged_pairs(list(data[:200]), 10, None))
     assert scores["vamp2"] == pytest.approx(np.sum(ref.transfer_values(0.1) ** 2), rel=0.03)
+
+
+@pytest.mark.parametrize("which", ["svd", "generator"])
+def test_fetched_model_saves_and_loads_the_fit(double_well, tmp_path, which):
+    """deeptime style: fit -> fetch_model() -> save -> load gives the same eigenfunctions, values and timescales on
+    new states, from plain tensors (weights_only) and without the learner."""
+    _, ref, fits = double_well
+    fit = fits[which]
+    path = fit.fetch_model().save(tmp_path / "model.pt")
+    model = load(path)
+    assert torch.load(path, weights_only=True)["format"] == "rlspectral-koopman-fit"
+    x = ref.sample(500, np.random.default_rng(1))
+    np.testing.assert_allclose(model.eigenfunctions(x), fit.eigenfunctions(x), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.transform(x), model.eigenfunctions(x))
+    np.testing.assert_allclose(model.values, fit.model.values)
+    np.testing.assert_allclose(model.timescales(), fit.model.timescales())
+    assert (model.rates is None) == (which != "generator")
+    assert (model.method, model.config.shift, model.config.beta, model.lag_time) == (
+        fit.config.method,
+        fit.config.shift,
+        fit.config.beta,
+        fit.config.lag * fit.config.dt,
+    )
+    x0, x1 = lagged_pairs(list(double_well[0][:50]), 10, None)
+    assert model.scores(x0, x1) == pytest.approx(fit.scores(x0, x1), rel=1e-9)
+
+
+def test_loading_a_bad_file_is_one_checkpoint_error(tmp_path):
+    (tmp_path / "garbage.pt").write_bytes(b"not a torch file")
+    torch.save({"format": "something-else"}, tmp_path / "other.pt")
+    torch.save({"format": "rlspectral-koopman-fit", "version": 1, "config": {}}, tmp_path / "partial.pt")
+    cases = {"missing.pt": "not found", "garbage.pt": "not a readable", "other.pt": "not an rlspectral Koopman fit"}
+    cases["partial.pt"] = "incomplete or inconsistent"
+    for name, message in cases.items():
+        with pytest.raises(CheckpointError, match=message) as info:
+            load(tmp_path / name)
+        assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("method", "nested-omm"), ("lag", 0), ("k", 1), ("steps", 0), ("batch_size", 2.5), ("lr", 0.0), ("dt", -1.0)]
+    + [("beta", float("nan")), ("shift", 0), ("hidden", (64, 0)), ("fourier_features", -1), ("eval_pairs", 0)],
+)
+def test_traj_fit_config_names_a_bad_field(field, value):
+    with pytest.raises(ConfigError, match=f"^{field}=") as info:
+        TrajFitConfig(**{field: value})
+    assert "\n" not in str(info.value) and "pass" in str(info.value)
+
+
+def test_fit_errors_are_spectral_errors():
+    with pytest.raises(ConfigError, match="lag=5: no trajectory is longer than the lag"):
+        fit_trajectories(np.zeros((5, 1)), TrajFitConfig(lag=5))
+    with pytest.raises(SpectralError, match="trajectories must be"):
+        fit_trajectories(np.zeros((2, 3, 4, 1)), TrajFitConfig(lag=1))

@@ -10,7 +10,9 @@ States are consecutive in time, ``--dt`` apart. Pairs (x_t, x_{t+lag}) never cro
 trajectories (or, for a single one, its last part) is held out for VAMP-2 / VAMP-E. Writes ``metrics.json``
 (transfer eigenvalues, implied timescales of the non-constant modes in units of ``--dt``, singular values,
 VAMP scores), ``eigenfunctions.npz`` (the learned eigenfunctions at every state of the file, shaped like the
-input with d replaced by k) and ``model.pt``.
+input with d replaced by k) and ``model.pt``, the fitted model: ``rlspectral.koopman.load("model.pt")`` gives a
+:class:`~rlspectral.koopman.KoopmanFitModel` whose ``eigenfunctions(x)`` / ``timescales()`` are the fit's on new
+states (networks, input standardization, Koopman or generator matrix, beta, shift, lag and dt are all in the file).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlspectral.errors import SpectralError
+from rlspectral.errors import ConfigError, SpectralError
 from rlspectral.koopman import TRAJ_METHODS, TrajFitConfig, fit_trajectories, lagged_pairs
 
 KEYS = ("trajectories", "x")
@@ -86,13 +88,17 @@ def add_traj_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lag", type=int, required=True, help="lag tau in saved steps")
     p.add_argument("--method", choices=TRAJ_METHODS, default=d.method)
     p.add_argument("--evd", action="store_true", help="one network, reversible (self-adjoint) moments")
-    p.add_argument("--dim", type=int, default=d.k, help="number of functions k, including the constant")
+    p.add_argument("--k", type=int, default=d.k, help="number of functions k, including the constant")
+    p.add_argument("--dim", dest="k", type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # old name
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--dt", type=float, default=d.dt, help="time between saved states (timescale unit)")
     p.add_argument("--beta", type=float, default=d.beta, help="generator: inverse temperature, noise sqrt(2/beta)")
-    p.add_argument("--kappa", type=float, default=d.shift, help="generator: shift, above -lambda of the modes wanted")
+    p.add_argument(
+        "--shift", type=float, default=d.shift, help="generator: s of shift I + L, above -lambda of the modes wanted"
+    )
+    p.add_argument("--kappa", dest="shift", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # old name
     p.add_argument("--irreversible", action="store_true", help="general Koopman matrix (no detailed balance)")
     p.add_argument("--holdout", type=float, default=0.2, help="share of the data held out for VAMP scores")
     p.add_argument("--seed", type=int, default=d.seed)
@@ -102,65 +108,55 @@ def add_traj_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_traj(args: argparse.Namespace) -> int:
-    """Fit, score and write outputs (module doc); raises SpectralError on bad input."""
+    """Fit, score and write outputs (module doc); raises SpectralError (ConfigError for a bad flag) on bad input."""
     import torch
 
-    for name in ("lag", "dim", "steps", "batch_size"):
-        if getattr(args, name) < 1:
-            raise SpectralError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    for name in ("lr", "dt", "beta", "kappa"):
-        if not getattr(args, name) > 0:
-            raise SpectralError(f"--{name} must be > 0, got {getattr(args, name)}")
+    cfg = TrajFitConfig(
+        method=args.method,
+        svd=not args.evd,
+        lag=args.lag,
+        dt=args.dt,
+        k=args.k,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        beta=args.beta,
+        shift=args.shift,
+        reversible=not args.irreversible,
+        standardize=True,
+        seed=args.seed,
+    )
     if not 0 <= args.holdout < 1:
-        raise SpectralError(f"--holdout must lie in [0, 1), got {args.holdout}")
-    if args.dim < 2:
-        raise SpectralError("--dim must be >= 2: the first function is the constant mode")
+        raise ConfigError(f"holdout={args.holdout}: pass a share in [0, 1)")
     trajs = load_trajectories(args.path)
     if trajs.shape[1] <= args.lag:
         raise SpectralError(f"{args.path}: trajectories have {trajs.shape[1]} states, not more than --lag {args.lag}")
     if args.threads:
         torch.set_num_threads(args.threads)
     train, test = split_holdout(trajs, args.holdout, args.lag)
-    cfg = TrajFitConfig(
-        method=args.method,
-        svd=not args.evd,
-        lag=args.lag,
-        dt=args.dt,
-        k=args.dim,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        beta=args.beta,
-        shift=args.kappa,
-        reversible=not args.irreversible,
-        standardize=True,
-        seed=args.seed,
-    )
-    try:
-        fit = fit_trajectories(train, cfg, progress=not args.no_progress)
-    except ValueError as e:
-        raise SpectralError(str(e).splitlines()[0]) from None
+    fit = fit_trajectories(train, cfg, progress=not args.no_progress)
+    model = fit.fetch_model()
     metrics: dict = {
         "file": str(args.path),
         "shape": list(trajs.shape),
-        "transfer_eigenvalues": np.real(fit.model.values).tolist(),
-        "implied_timescales": fit.model.timescales()[1:].tolist(),  # modes 1..k-1 (mode 0 is the constant)
-        **{key: v for key, v in fit.stats.items()},
+        "transfer_eigenvalues": np.real(model.values).tolist(),
+        "implied_timescales": model.timescales()[1:].tolist(),  # modes 1..k-1 (mode 0 is the constant)
+        **fit.stats,
         "config": cfg.to_dict(),
     }
-    if fit.model.rates is not None:
-        metrics["generator_eigenvalues"] = np.real(fit.model.rates).tolist()
+    if model.rates is not None:
+        metrics["generator_eigenvalues"] = np.real(model.rates).tolist()
     if test:
-        metrics.update({f"{key}_test": v for key, v in fit.scores(*lagged_pairs(test, args.lag, 200_000)).items()})
+        metrics.update({f"{key}_test": v for key, v in model.scores(*lagged_pairs(test, args.lag, 200_000)).items()})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    phi = fit.eigenfunctions(trajs.reshape(-1, trajs.shape[-1])).reshape(*trajs.shape[:2], -1)
+    phi = model.eigenfunctions(trajs.reshape(-1, trajs.shape[-1])).reshape(*trajs.shape[:2], -1)
     np.savez_compressed(
         out / "eigenfunctions.npz", eigenfunctions=phi.astype(np.float32), values=metrics["transfer_eigenvalues"]
     )
-    fit.learner.save(out / "model.pt")
+    model.save(out / "model.pt")
     ts = ", ".join(f"{t:.4g}" for t in metrics["implied_timescales"][:3])
     vamp = f", VAMP-2 (held out) {metrics['vamp2_test']:.4f}" if test else ""
-    print(f"{args.method} k={args.dim} lag={args.lag}: timescales {ts}{vamp} -> {out}")
+    print(f"{args.method} k={args.k} lag={args.lag}: timescales {ts}{vamp} -> {out}")
     return 0

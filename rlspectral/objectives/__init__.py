@@ -1,4 +1,4 @@
-"""Spectral objectives behind one interface, and a registry by method name."""
+"""Spectral objectives behind one interface, and the one table of them by method name."""
 
 from __future__ import annotations
 
@@ -11,31 +11,30 @@ from rlspectral.objectives.lora import NestedLoRA
 from rlspectral.objectives.omm import NestedOMM
 from rlspectral.objectives.vampnet import DPNet, VAMPNet
 
-METHODS = ("nested-lora", "nested-lora-seq", "nested-omm", "nested-omm-seq", "omm2", "allo", "ggdo", "gdo")
+# method name (command line, LearnerConfig.method) -> (objective class, fixed keyword arguments)
+OBJECTIVES: dict[str, tuple[type[SpectralObjective], dict[str, Any]]] = {
+    "nested-lora": (NestedLoRA, {"nesting": "joint"}),
+    "nested-lora-seq": (NestedLoRA, {"nesting": "sequential"}),
+    "nested-omm": (NestedOMM, {"nesting": "joint"}),
+    "nested-omm-seq": (NestedOMM, {"nesting": "sequential"}),
+    "omm2": (NestedOMM, {"nesting": "joint", "order": 2}),
+    "allo": (ALLO, {}),
+    "ggdo": (GraphDrawing, {"generalized": True}),
+    "gdo": (GraphDrawing, {"generalized": False}),
+    "vampnet": (VAMPNet, {}),
+    "dpnet": (DPNet, {}),
+}
+# Koopman baselines learn a subspace, not ordered eigenfunctions (values come from a Koopman estimator).
 KOOPMAN_BASELINES = ("vampnet", "dpnet")
+METHODS = tuple(m for m in OBJECTIVES if m not in KOOPMAN_BASELINES)  # ordered-mode methods (``rlspectral fit``)
 
 
 def make_objective(method: str, k: int, **kwargs: Any) -> SpectralObjective:
-    """Build an objective by the method names of the command line (``METHODS``)."""
-    if method == "nested-lora":
-        return NestedLoRA(k, "joint", **kwargs)
-    if method == "nested-lora-seq":
-        return NestedLoRA(k, "sequential", **kwargs)
-    if method == "nested-omm":
-        return NestedOMM(k, "joint", **kwargs)
-    if method == "nested-omm-seq":
-        return NestedOMM(k, "sequential", **kwargs)
-    if method == "omm2":
-        return NestedOMM(k, "joint", order=2, **kwargs)
-    if method == "allo":
-        return ALLO(k, **kwargs)
-    if method == "vampnet":
-        return VAMPNet(k, **kwargs)
-    if method == "dpnet":
-        return DPNet(k, **kwargs)
-    if method in ("ggdo", "gdo"):
-        return GraphDrawing(k, generalized=method == "ggdo", **kwargs)
-    raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS + KOOPMAN_BASELINES)}")
+    """Build an objective by its method name (:data:`OBJECTIVES`)."""
+    if method not in OBJECTIVES:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(OBJECTIVES)}")
+    cls, fixed = OBJECTIVES[method]
+    return cls(k, **fixed, **kwargs)
 
 
 __all__ = [
@@ -44,6 +43,7 @@ __all__ = [
     "GraphDrawing",
     "KOOPMAN_BASELINES",
     "METHODS",
+    "OBJECTIVES",
     "VAMPNet",
     "NestedLoRA",
     "NestedOMM",

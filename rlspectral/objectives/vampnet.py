@@ -8,7 +8,8 @@ With f at x_t, g at x_{t+tau}: C = E[f g^T], Mf = E[f f^T], Mg = E[g g^T] (batch
   penalty ``R(M) = tr(M^2 - M - log M)`` (minimal at M = I).
 
 Both are maximized, so the loss is the negative score. They learn a subspace, not ordered modes: values come
-from the post-processing in :mod:`rlspectral.koopman` (whitening + small dense solve).
+from the Koopman estimators on the learned pair (:mod:`rlspectral.koopman.estimators`: whitening + a small
+dense solve).
 """
 
 from __future__ import annotations

@@ -1,0 +1,156 @@
+"""Koopman estimators on learned features psi: covariances, whitening, Koopman / generator matrices, VAMP scores.
+
+With ``F0 = psi(x_t)``, ``F1 = psi(x_{t+tau})`` (rows over pairs): the uncentred covariances
+``C00 = E[psi(x_t) psi(x_t)^T]``, ``C01 = E[psi(x_t) psi(x_{t+tau})^T]``, ``C11``; the k x k Koopman matrix
+``K = C00^-1 C01``, so that ``E[psi(x_{t+tau})^T b | x_t = x] ~ psi(x)^T K b``, solved by whitening
+(:func:`rlspectral.moments.whiten`) + a small dense eigenproblem; VAMP-2 ``||C00^-1/2 C01 C11^-1/2||_F^2`` and
+VAMP-E (Wu & Noe 2020); implied timescales ``t_i = -tau / ln mu_i``. Everything here is float64 numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rlspectral.moments import whiten
+
+Covariances = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def covariances(F0: np.ndarray, F1: np.ndarray) -> Covariances:
+    """``(C00, C01, C11)``: uncentred (co)variances of features at x_t and x_{t+tau}, float64."""
+    F0, F1 = np.asarray(F0, dtype=np.float64), np.asarray(F1, dtype=np.float64)
+    n = F0.shape[0]
+    return F0.T @ F0 / n, F0.T @ F1 / n, F1.T @ F1 / n
+
+
+def whitening(C: np.ndarray) -> np.ndarray:
+    """``W [k, r]`` with ``W^T C W = I_r`` on the numerically non-null part of the symmetrized C
+    (:func:`rlspectral.moments.whiten` with its default relative cut-off, on numpy arrays)."""
+    C = np.asarray(C, dtype=np.float64)
+    return whiten(torch.from_numpy(0.5 * (C + C.T))).numpy()
+
+
+def whitened_cross(C00: np.ndarray, C01: np.ndarray, C11: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(Kbar, W0, W1)``: ``Kbar = W0^T C01 W1`` with whitening maps ``W0`` of C00 and ``W1`` of C11."""
+    W0, W1 = whitening(C00), whitening(C11)
+    return W0.T @ C01 @ W1, W0, W1
+
+
+def singular_values(C00: np.ndarray, C01: np.ndarray, C11: np.ndarray) -> np.ndarray:
+    """Singular values of the transfer operator restricted to the learned spaces: ``svd(C00^-1/2 C01 C11^-1/2)``."""
+    return np.linalg.svd(whitened_cross(C00, C01, C11)[0], compute_uv=False)
+
+
+def vamp2_score(C00: np.ndarray, C01: np.ndarray, C11: np.ndarray) -> float:
+    """VAMP-2: ``||C00^-1/2 C01 C11^-1/2||_F^2`` (includes the constant mode's 1 when psi spans constants)."""
+    return float(np.sum(whitened_cross(C00, C01, C11)[0] ** 2))
+
+
+def vamp_e_score(train: Covariances, test: Covariances) -> float:
+    """VAMP-E (Wu & Noe 2020): the model ``T ~ U S V^T`` fitted on ``train`` covariances, scored on ``test``:
+    ``tr(2 S U^T C01 V - S U^T C00 U S V^T C11 V)`` with ``U = W0 U'``, ``V = W1 V'`` from ``svd(Kbar) = U' S V'^T``."""
+    Kbar, W0, W1 = whitened_cross(*train)
+    Ub, s, Vbt = np.linalg.svd(Kbar, full_matrices=False)
+    U, V, S = W0 @ Ub, W1 @ Vbt.T, np.diag(s)
+    C00, C01, C11 = test
+    return float(np.trace(2 * S @ U.T @ C01 @ V - S @ U.T @ C00 @ U @ S @ V.T @ C11 @ V))
+
+
+def implied_timescales(mu: np.ndarray, lag_time: float) -> np.ndarray:
+    """``t_i = -lag / ln mu_i``; NaN where mu is not in (0, 1)."""
+    mu = np.real(np.asarray(mu, dtype=np.complex128))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = -lag_time / np.log(mu)
+    return np.where((mu > 0) & (mu < 1), t, np.nan)
+
+
+@dataclass
+class KoopmanModel:
+    """A k x k Koopman model on features psi: ``K^n = W diag(mu^n) W_inv`` and ``gram`` = E[psi psi^T].
+
+    ``eigenfunctions(F) = F @ W`` (orthonormal in L2(rho) for reversible / generator models); values sorted
+    by decreasing real part. Prediction: ``E[h(x_{t + n tau}) | x_t = x] ~ psi(x)^T K^n b`` with the
+    projection ``b = gram^-1 E[psi h]`` (:meth:`project`).
+    """
+
+    values: np.ndarray  # mu_i, transfer eigenvalues at the model lag
+    W: np.ndarray  # [k, m] eigenvector coefficients
+    W_inv: np.ndarray  # [m, k]
+    gram: np.ndarray  # [k, k]
+    lag_time: float
+    rates: np.ndarray | None = None  # generator eigenvalues lambda_i (generator models)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """``K = C00^-1 C01`` (reconstructed from the eigen decomposition)."""
+        return np.real((self.W * self.values) @ self.W_inv)
+
+    def timescales(self) -> np.ndarray:
+        """``t_i = -1 / lambda_i`` (generator models) or ``-tau / ln mu_i``; NaN for non-decaying modes."""
+        if self.rates is not None:
+            with np.errstate(divide="ignore"):
+                return np.where(np.real(self.rates) < 0, -1.0 / np.real(self.rates), np.nan)
+        return implied_timescales(self.values, self.lag_time)
+
+    def eigenfunctions(self, F: np.ndarray) -> np.ndarray:
+        """``phi = F W`` from features ``F [n, k]``."""
+        return np.real(np.asarray(F, dtype=np.float64) @ self.W)
+
+    def project(self, F: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """Least-squares coefficients ``b [k, m]`` of observables ``h [n, m]`` on the features ``F [n, k]``."""
+        F, h = np.asarray(F, dtype=np.float64), np.asarray(h, dtype=np.float64).reshape(len(F), -1)
+        return np.linalg.lstsq(self.gram, F.T @ h / len(F), rcond=1e-10)[0]
+
+    def predict(self, F0: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+        """``psi(x_0)^T K^n b``: the model's ``E[h(x_{n tau}) | x_0]``, ``[n_points, m]``."""
+        Kn = (self.W * self.values**n) @ self.W_inv
+        return np.real(np.asarray(F0, dtype=np.float64) @ Kn @ b)
+
+
+def _sorted_model(
+    values: np.ndarray,
+    W: np.ndarray,
+    W_inv: np.ndarray,
+    gram: np.ndarray,
+    lag_time: float,
+    rates: np.ndarray | None = None,
+) -> KoopmanModel:
+    order = np.argsort(-np.real(values if rates is None else rates), kind="stable")
+    return KoopmanModel(
+        values[order], W[:, order], W_inv[order], gram, lag_time, None if rates is None else rates[order]
+    )
+
+
+def koopman_model(F0: np.ndarray, F1: np.ndarray, lag_time: float, reversible: bool = True) -> KoopmanModel:
+    """Koopman matrix on features ``F0 = psi(x_t)``, ``F1 = psi(x_{t+tau})``.
+
+    ``reversible``: the detailed-balance estimator ``C00 <- (C00 + C11) / 2``, ``C01 <- (C01 + C10) / 2``; the
+    problem ``C01 w = mu C00 w`` is then symmetric: whiten ``W0^T C00 W0 = I`` and solve ``eigh(W0^T C01 W0)``.
+    Otherwise ``K = C00^+ C01`` and a general (complex) eigendecomposition.
+    """
+    C00, C01, C11 = covariances(F0, F1)
+    if reversible:
+        C00, C01 = 0.5 * (C00 + C11), 0.5 * (C01 + C01.T)
+        W0 = whitening(C00)
+        mu, U = np.linalg.eigh(W0.T @ C01 @ W0)
+        W = W0 @ U
+        return _sorted_model(mu, W, W.T @ C00, C00, lag_time)
+    W0 = whitening(C00)
+    K = W0 @ W0.T @ C01  # C00^+ C01 on the non-null part
+    mu, W = np.linalg.eig(K)
+    keep = np.argsort(-np.abs(mu))[: W0.shape[1]]
+    mu, W = mu[keep], W[:, keep]
+    return _sorted_model(mu, W, np.linalg.pinv(W), C00, lag_time)
+
+
+def generator_model(M: np.ndarray, L: np.ndarray, lag_time: float) -> KoopmanModel:
+    """From the Gram ``M`` and the generator matrix ``L_ij = <psi_i, L psi_j>`` (= ``-beta^-1 E[J_i . J_j]``):
+    ``L w = lambda M w`` by whitening; the model's transfer eigenvalues are ``exp(lambda tau)``."""
+    M, L = 0.5 * (M + M.T), 0.5 * (L + L.T)
+    W0 = whitening(M)
+    lam, U = np.linalg.eigh(W0.T @ L @ W0)
+    W = W0 @ U
+    return _sorted_model(np.exp(lam * lag_time), W, W.T @ M, M, lag_time, rates=lam)
