@@ -20,7 +20,7 @@ from typing import Any
 
 from rlspectral.agents.recipes import BASE, merge, recipe
 
-from rlspectral.errors import SpectralError
+from rlspectral.errors import ConfigError, SpectralError, command_line_message
 
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
 ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
@@ -46,6 +46,19 @@ def _check_action_space(algo: str, env: Any) -> None:
         )
     if algo == "dqn" and not isinstance(space, gym.spaces.Discrete):
         raise SpectralError(f"dqn needs Discrete actions, the env has {type(space).__name__}: use sac, td3 or ppo")
+
+
+def check_train_arguments(algo: str, features: str, bonus: str, steps: int | None) -> None:
+    """The arguments of :func:`train` that name a choice or a budget; a bad one is a one-line :class:`ConfigError`
+    naming it (``rlspectral train`` reports it under the flag: ``--steps``)."""
+    if algo not in ALGO_NAMES:
+        raise ConfigError.invalid("algo", algo, f"choose {', '.join(ALGO_NAMES)}")
+    if features not in FEATURES:
+        raise ConfigError.invalid("features", features, f"choose {', '.join(FEATURES)}")
+    if bonus != "none" and bonus not in BONUS_NAMES:
+        raise ConfigError.invalid("bonus", bonus, f"choose none, {', '.join(BONUS_NAMES)}")
+    if steps is not None and steps < 1:
+        raise ConfigError.invalid("steps", steps, "pass a number of environment steps >= 1 (or none: the recipe's)")
 
 
 def _split_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -118,6 +131,8 @@ def train(
     Any other name goes to the SB3 algorithm (e.g. ``learning_rate``). ``callbacks`` (SB3 callbacks) run after
     the library's own; an :class:`agents.monitor.ResourceMonitor` among them is given the online spectral learner.
     """
+    check_train_arguments(algo, features, bonus, steps)  # before the heavy imports: a typo fails fast
+
     import numpy as np
     import torch
     from rlspectral.agents.environments import goal_observation, make_env, spectral_inputs
@@ -140,12 +155,6 @@ def train(
         spectral_policy_kwargs,
     )
 
-    if algo not in ALGO_NAMES:
-        raise SpectralError(f"unknown algorithm {algo!r}; choose {', '.join(ALGO_NAMES)}")
-    if features not in FEATURES:
-        raise SpectralError(f"unknown features {features!r}; choose {', '.join(FEATURES)}")
-    if bonus != "none" and bonus not in BONUS_NAMES:
-        raise SpectralError(f"unknown bonus {bonus!r}; choose none, {', '.join(BONUS_NAMES)}")
     own, algo_overrides = _split_overrides(overrides)
     rec = merge(recipe(algo, env_id, own.pop("obs", None)), {**own, "algo": algo_overrides})
     steps = rec["steps"] = int(steps if steps is not None else rec["steps"])
@@ -277,13 +286,10 @@ def run_train(args: argparse.Namespace) -> int:
             overrides[name] = getattr(args, name)
     if args.bonus_coef is not None:
         overrides["bonus_kwargs"] = {"coef": args.bonus_coef}
-    if args.steps is not None and args.steps < 1:
-        sys.stderr.write(f"rlspectral train: error: --steps must be >= 1, got {args.steps}\n")
-        return 2
     try:
         res = train(args.env, args.algo, args.features, args.bonus, args.steps, args.seed, args.out, **overrides)
     except SpectralError as e:
-        sys.stderr.write(f"rlspectral train: error: {e}\n")
+        sys.stderr.write(f"rlspectral train: error: {command_line_message(e, vars(args))}\n")
         return 2
     if res.get("spectral_updates") == 0:
         schedule = res["config"].get("callback", {})

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rlspectral.errors import ConfigError, DataError
 from rlspectral.operators import Operator
 
 
@@ -25,7 +26,7 @@ class EpisodicBuffer:
 
     def __init__(self, capacity: int, obs_shape: Sequence[int], dtype: torch.dtype = torch.float32):
         if capacity < 2:
-            raise ValueError(f"buffer capacity must be >= 2, got {capacity}")
+            raise ConfigError.invalid("capacity", capacity, "a buffer holds at least one pair: pass >= 2")
         self.capacity = int(capacity)
         self.obs_shape = tuple(int(s) for s in obs_shape)
         self.obs = torch.zeros((self.capacity, *self.obs_shape), dtype=dtype)
@@ -41,7 +42,7 @@ class EpisodicBuffer:
         """Append one episode (or a piece of one), observations ``[T + 1, *obs_shape]`` in time order."""
         obs = torch.as_tensor(np.asarray(observations) if not isinstance(observations, Tensor) else observations)
         if tuple(obs.shape[1:]) != self.obs_shape:
-            raise ValueError(f"episode observations have shape {tuple(obs.shape[1:])}, buffer expects {self.obs_shape}")
+            raise DataError(f"episode observations have shape {tuple(obs.shape[1:])}, buffer expects {self.obs_shape}")
         n = obs.shape[0]
         if n > self.capacity:
             obs, n = obs[-self.capacity :], self.capacity
@@ -64,11 +65,13 @@ class EpisodicBuffer:
     def sample_pairs(self, batch_size: int, operator: Operator, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
         """``batch_size`` pairs (x, x') of the operator's pair distribution, x uniform over eligible states."""
         if self.size == 0:
-            raise ValueError("the buffer is empty: add episodes before sampling pairs")
+            raise DataError("the buffer is empty: add episodes before sampling pairs")
         order, at_least = self._room_index()
         max_room = len(at_least) - 1
         if max_room < operator.min_offset:
-            raise ValueError(f"no episode in the buffer is long enough for {operator.name} pairs")
+            raise DataError(
+                f"no episode in the buffer is long enough for {operator.name} pairs (the longest has {max_room} steps)"
+            )
         # Offsets follow the operator's law, cut at the longest episode; then x is drawn uniformly among
         # the states whose episode lasts k more steps (x is conditioned on k, so the law of k is not tilted).
         k = operator.sample_offsets(batch_size, rng)

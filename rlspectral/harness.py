@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ import numpy as np
 import torch
 
 from rlspectral.buffer import EpisodicBuffer, PairSampler
+from rlspectral.config import check, check_int, config_dict, is_real
+from rlspectral.errors import ConfigError
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity
 
@@ -49,6 +51,15 @@ class FitConfig:
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
     realign_every: int = 0  # nested methods only: Rayleigh-Ritz step on the output layer every N steps and at the end
 
+    def __post_init__(self) -> None:
+        """Check every field; a bad one is a one-line :class:`ConfigError` naming it. The learner's fields (method,
+        k, lr, operator, network, realign_every) are checked by the :class:`LearnerConfig` they become."""
+        check_int(self, 1, "steps", "batch_size")
+        check_int(self, 0, "eval_every", "threads", "realign_every")
+        check(is_real(self.shift), "shift", self.shift, "pass a finite number, e.g. 0.1")
+        check_device_name(self.device)
+        self.learner_config((1,), self.k, self.fourier_features, self.fourier_scale)
+
     def learner_config(
         self, obs_shape: tuple[int, ...], k: int, fourier_features: int, fourier_scale: float, dedup: bool = False
     ) -> LearnerConfig:
@@ -63,7 +74,23 @@ class FitConfig:
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "hidden": list(self.hidden)}
+        return config_dict(self)
+
+
+def check_device_name(device: str) -> None:
+    """``device`` names a torch device type the fits run on (cpu, cuda, cuda:N); see :func:`check_device`."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ConfigError.invalid("device", device, "not a torch device: use cpu, cuda or cuda:N") from None
+    check(dev.type in ("cpu", "cuda"), "device", device, "only cpu and cuda are supported")
+
+
+def check_device(device: str) -> None:
+    """:func:`check_device_name`, and a CUDA device needs a GPU torch can see (checked when a fit starts)."""
+    check_device_name(device)
+    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError.invalid("device", device, "this torch build sees no CUDA GPU; use cpu")
 
 
 @dataclass
@@ -107,11 +134,14 @@ def fit_and_score(
     similarity as learned and after Rayleigh-Ritz, over training (every ``eval_every`` steps, training time only,
     the device synchronized before each clock reading) and at the end. ``problem.info`` and ``config`` go into the
     metrics; with ``out`` also metrics.json, eigenfunctions.png, TensorBoard logs and model.pt."""
+    check_device(device)
     buffer, X, vals, vecs = problem.buffer, problem.points, problem.eigenvalues, problem.eigenvectors
     to_image, info = problem.to_image, problem.info
     out = Path(out) if out is not None else None
     k = lcfg.k if k is None else k  # ``vecs`` may hold more reference modes than k: a tie at the cut-off scores fairly
     learner = SpectralLearner(lcfg, device=device, log_dir=(out / "tb") if out is not None else None)
+    splits = learner.objective.splits  # independent chunks per batch (unbiased products of moments)
+    check(batch_size >= splits, "batch_size", batch_size, f"{lcfg.method} needs {splits} pairs or more per batch")
     sync = torch.cuda.synchronize if learner.device.type == "cuda" else (lambda: None)
     sampler = PairSampler(buffer, learner.operator, seed=lcfg.seed + 1)
     train_time = 0.0

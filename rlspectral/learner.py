@@ -6,7 +6,7 @@ import functools
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rlspectral.errors import CheckpointError, DivergenceError
+from rlspectral.config import check, check_choice, check_int, config_dict, is_real
+from rlspectral.errors import CheckpointError, ConfigError, DivergenceError
 from rlspectral.moments import Moments, estimate_moments, rayleigh_ritz
 from rlspectral.networks import EigenNetwork, NetworkConfig
-from rlspectral.objectives import make_objective
+from rlspectral.objectives import KOOPMAN_BASELINES, METHODS, make_objective
 from rlspectral.operators import Operator, make_operator
 
 CHECKPOINT_FORMAT = "rlspectral-learner"
@@ -53,6 +54,21 @@ class LearnerConfig:
     divergence_limit: float = 1e6
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        """Check every field; a bad one is a one-line :class:`ConfigError` naming it (the network's fields are
+        checked by :class:`NetworkConfig`, the operator string by :func:`make_operator`)."""
+        check_choice(self, "method", METHODS + KOOPMAN_BASELINES)
+        make_operator(self.operator)
+        check(self.svd in (None, True, False), "svd", self.svd, "pass True, False or None (SVD when not self-adjoint)")
+        self.network_config()
+        check(is_real(self.lr) and self.lr > 0, "lr", self.lr, "pass a learning rate > 0, e.g. 1e-3")
+        check_choice(self, "schedule", ("constant", "cosine"))
+        check_int(self, 0, "total_steps", "warmup_steps", "realign_every", "realign_batches")
+        check(is_real(self.grad_clip) and self.grad_clip >= 0, "grad_clip", self.grad_clip, "pass a norm >= 0 (0: off)")
+        check(is_real(self.ema) and 0 <= self.ema < 1, "ema", self.ema, "pass a decay in [0, 1), e.g. 0.98")
+        check(self.divergence_limit > 0, "divergence_limit", self.divergence_limit, "pass a loss magnitude > 0")
+        check(isinstance(self.objective_kwargs, dict), "objective_kwargs", self.objective_kwargs, "pass a dict")
+
     def network_config(self) -> NetworkConfig:
         return NetworkConfig(
             obs_shape=tuple(self.obs_shape),
@@ -67,8 +83,7 @@ class LearnerConfig:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        return {key: list(v) if isinstance(v, tuple) else v for key, v in d.items()}
+        return config_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LearnerConfig:
@@ -93,14 +108,24 @@ class SpectralLearner:
         self.operator: Operator = make_operator(config.operator)
         self.svd = (not self.operator.self_adjoint) if config.svd is None else bool(config.svd)
         torch.manual_seed(config.seed)
-        self.objective = make_objective(config.method, config.k, **config.objective_kwargs).to(self.device)
+        try:
+            self.objective = make_objective(config.method, config.k, **config.objective_kwargs).to(self.device)
+        except TypeError as e:  # a keyword the objective does not take
+            raise ConfigError.invalid("objective_kwargs", config.objective_kwargs, f"{config.method}: {e}") from None
         if self.svd and not self.objective.supports_svd:
-            raise ValueError(f"{config.method} needs a self-adjoint operator; use nested-lora for an SVD")
-        if config.realign_every and not self._can_realign():
-            raise ValueError(
-                "realign_every applies to the nested methods on a self-adjoint operator without constant_mode; "
-                "set realign_every=0"
+            raise ConfigError.invalid(
+                "method", config.method, f"needs a self-adjoint operator ({config.operator} is not): use nested-lora"
             )
+        if self.svd and (self.operator.identity_weight or self.objective.shift):
+            raise ConfigError.invalid(
+                "svd", self.svd, f"the lazy operator and a shift need one network on a self-adjoint operator "
+                f"(operator={config.operator}, shift={self.objective.shift}): pass svd=False or drop them"
+            )  # fmt: skip
+        if config.realign_every and not self._can_realign():
+            raise ConfigError.invalid(
+                "realign_every", config.realign_every,
+                "applies to the nested methods on a self-adjoint operator without constant_mode; set it to 0",
+            )  # fmt: skip
         self.f = EigenNetwork(config.network_config()).to(self.device)
         self.g = EigenNetwork(config.network_config()).to(self.device) if self.svd else None
         params = list(self.f.parameters()) + (list(self.g.parameters()) if self.g is not None else [])
@@ -384,7 +409,7 @@ class SpectralLearner:
         state = read_checkpoint(path)
         try:
             config = LearnerConfig.from_dict(state["config"])
-        except (KeyError, TypeError) as e:
+        except (KeyError, TypeError, ConfigError) as e:
             raise CheckpointError(f"{path}: checkpoint config is invalid ({e})") from None
         if expect_obs_shape is not None and tuple(config.obs_shape) != tuple(expect_obs_shape):
             raise CheckpointError(

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
+
+from rlspectral.config import check, check_int, check_sizes, config_dict, is_int, is_real
+from rlspectral.errors import ConfigError
 
 
 @dataclass
@@ -30,9 +33,26 @@ class NetworkConfig:
     input_low: tuple[float, ...] = ()  # with input_high: the read entries are mapped from [low, high] to [-1, 1]
     input_high: tuple[float, ...] = ()
 
+    def __post_init__(self) -> None:
+        shape = tuple(self.obs_shape)
+        ok = len(shape) in (1, 2, 3) and all(is_int(s) and s >= 1 for s in shape)
+        check(ok, "obs_shape", self.obs_shape, "pass a vector shape (d,) or an image shape (C, H, W); flatten others")
+        check_int(self, 1, "k")
+        check(self.k > int(self.constant_mode), "k", self.k, "constant_mode takes one mode: pass k >= 2")
+        check_sizes(self, "hidden")
+        check_sizes(self, "cnn_channels")
+        check_int(self, 0, "fourier_features")
+        if self.fourier_features:
+            check(is_real(self.fourier_scale) and self.fourier_scale > 0, "fourier_scale", self.fourier_scale,
+                  "pass a finite std > 0 for the random frequencies")  # fmt: skip
+        if len(shape) == 3:
+            for name in ("inputs", "input_low", "input_high"):
+                check(not getattr(self, name), name, getattr(self, name), "images are read whole: leave it empty")
+            return
+        check_inputs(self.inputs, self.input_low, self.input_high, math.prod(shape))
+
     def to_dict(self) -> dict:
-        d = asdict(self)
-        return {key: list(v) if isinstance(v, tuple) else v for key, v in d.items()}
+        return config_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> NetworkConfig:
@@ -41,6 +61,16 @@ class NetworkConfig:
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
+
+
+def check_inputs(inputs: Sequence[int], low: Sequence[float], high: Sequence[float], in_dim: int) -> None:
+    """``inputs`` index the ``in_dim`` observation entries; ``low`` / ``high`` bound each read entry (or are empty)."""
+    if not all(is_int(i) and 0 <= i < in_dim for i in inputs):
+        raise ConfigError.invalid("inputs", tuple(inputs), f"an index outside the {in_dim} observation entries")
+    n = len(inputs) or in_dim
+    if low or high:
+        ok = len(low) == len(high) == n and all(is_real(lo) and is_real(h) and h > lo for lo, h in zip(low, high))
+        check(ok, "input_low", tuple(low), f"with input_high {tuple(high)}: pass {n} finite pairs with high > low")
 
 
 class FourierFeatures(nn.Module):
@@ -81,12 +111,9 @@ class MLP(nn.Module):
         high: Sequence[float] = (),
     ):
         super().__init__()
-        if inputs and not all(0 <= i < in_dim for i in inputs):
-            raise ValueError(f"inputs {tuple(inputs)} index outside the {in_dim} observation entries")
+        check_inputs(inputs, low, high, in_dim)
         self.register_buffer("inputs", torch.as_tensor(list(inputs), dtype=torch.long), persistent=False)
         in_dim = len(inputs) or in_dim
-        if (low or high) and not (len(low) == len(high) == in_dim and all(h > lo for lo, h in zip(low, high))):
-            raise ValueError(f"input_low/input_high need {in_dim} finite pairs with high > low, got {low}, {high}")
         lo, hi = torch.as_tensor(list(low), dtype=torch.float32), torch.as_tensor(list(high), dtype=torch.float32)
         self.register_buffer("center", (hi + lo) / 2 if len(low) else torch.zeros(0), persistent=False)
         self.register_buffer("half_range", (hi - lo) / 2 if len(low) else torch.zeros(0), persistent=False)
@@ -127,24 +154,16 @@ class EigenNetwork(nn.Module):
 
     def __init__(self, config: NetworkConfig):
         super().__init__()
-        self.config = config
+        self.config = config  # checked by NetworkConfig.__post_init__
         n_learned = config.k - int(config.constant_mode)
-        if n_learned < 1:
-            raise ValueError(f"k = {config.k} leaves no learned mode")
         shape = tuple(config.obs_shape)
         if len(shape) == 3:
-            if config.inputs or config.input_low:
-                raise ValueError("inputs / input_low / input_high apply to vector observations; images are read whole")
             self.body: nn.Module = SmallCNN(shape, n_learned, config.hidden, config.cnn_channels)
-        elif len(shape) in (1, 2):
+        else:
             self.body = MLP(
                 math.prod(shape), n_learned, config.hidden, config.fourier_features, config.fourier_scale,
                 config.inputs, config.input_low, config.input_high,
             )  # fmt: skip
-        else:
-            raise ValueError(
-                f"observation shape {shape} is neither a vector (d,) nor an image (C, H, W); flatten or reshape it"
-            )
         self.scale = nn.Parameter(torch.ones(())) if config.constant_mode else None
 
     def output_layer(self) -> nn.Linear:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rlspectral.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Operator:
@@ -79,7 +81,7 @@ class Successor(Operator):
 
 def successor(lam: float = 0.9) -> Successor:
     if not 0.0 < lam < 1.0:
-        raise ValueError(f"successor lambda must lie in (0, 1), got {lam}")
+        raise ConfigError.invalid("lam", lam, "the successor's lambda must lie in (0, 1), e.g. 0.9")
     return Successor(lam=lam)
 
 
@@ -107,19 +109,26 @@ class TimeLag(Operator):
 
 def time_lag(tau: int = 1, self_adjoint: bool = False) -> TimeLag:
     if tau < 1:
-        raise ValueError(f"lag tau must be >= 1, got {tau}")
+        raise ConfigError.invalid("tau", tau, "the lag must be an integer >= 1")
     return TimeLag(tau=tau, self_adjoint=self_adjoint)
 
 
+OPERATOR_SPECS = "transition, lazy, successor[:lambda] (lambda in (0, 1)) or time-lag[:tau] (tau >= 1)"
+
+
 def make_operator(spec: str) -> Operator:
-    """Parse ``transition``, ``lazy``, ``successor[:lambda]`` or ``time-lag:tau``."""
-    name, _, arg = spec.partition(":")
-    if name == "transition":
-        return transition()
-    if name == "lazy":
-        return lazy_transition()
-    if name == "successor":
-        return successor(float(arg) if arg else 0.9)
-    if name in ("time-lag", "timelag", "lag"):
-        return time_lag(int(arg) if arg else 1)
-    raise ValueError(f"unknown operator {spec!r}; use transition, lazy, successor[:lambda] or time-lag:tau")
+    """Parse ``transition``, ``lazy``, ``successor[:lambda]`` or ``time-lag:tau``; anything else is a one-line
+    :class:`ConfigError` about the field ``operator``."""
+    name, _, arg = spec.partition(":") if isinstance(spec, str) else ("", "", "")
+    try:
+        if name == "transition" and not arg:
+            return transition()
+        if name == "lazy" and not arg:
+            return lazy_transition()
+        if name == "successor":
+            return successor(float(arg) if arg else 0.9)
+        if name in ("time-lag", "timelag", "lag"):
+            return time_lag(int(arg) if arg else 1)
+    except ValueError:  # a number that does not parse, or out of range
+        pass
+    raise ConfigError.invalid("operator", spec, f"use {OPERATOR_SPECS}")

@@ -17,10 +17,13 @@ import importlib
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
+
+from rlspectral.errors import ConfigError, MissingDependencyError
 
 
 def _resolve(target: str):
@@ -69,7 +72,8 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     ids = [j["id"] for j in jobs]
     if len(set(ids)) != len(ids):
-        raise ValueError("sweep job ids must be unique")
+        repeated = sorted(str(i) for i, n in Counter(ids).items() if n > 1)
+        raise ConfigError(f"sweep job ids must be unique; repeated: {', '.join(repeated)}")
     todo = [j for j in jobs if not (out / j["id"] / "result.json").exists()]
     if not todo:
         return
@@ -77,7 +81,7 @@ def run_sweep(
         try:
             import ray
         except ImportError:
-            raise RuntimeError("Ray is not installed: pip install 'rlspectral[ray]'") from None
+            raise MissingDependencyError("Ray is not installed: pip install 'rlspectral[ray]'") from None
         ray.init(address=ray_address, ignore_reinit_error=True)
         remote = ray.remote(num_cpus=threads_per_worker)(_run_one)
         pending = {remote.remote(target, j, str(out), threads_per_worker): j for j in todo}

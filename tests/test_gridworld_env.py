@@ -117,7 +117,7 @@ def test_exact_spectrum_of_a_corridor():
 def test_fit_command_writes_outputs(tmp_path, capsys):
     out = tmp_path / "fit"
     rc = main(["fit", "--env", "rlspectral/GridMaze-9-v0", "--steps", "60", "--batch-size", "512", "--episodes", "300",
-               "--dim", "4", "--extra-modes", "2", "--out", str(out), "--no-progress"])  # fmt: skip
+               "--k", "4", "--extra-modes", "2", "--out", str(out), "--no-progress"])  # fmt: skip
     assert rc == 0
     m = json.loads((out / "metrics.json").read_text())
     for key in ("cosine_similarity", "mean_cosine_similarity", "eigenvalues", "true_eigenvalues", "steps",
@@ -134,7 +134,8 @@ def test_fit_command_writes_outputs(tmp_path, capsys):
     "argv",
     [
         ["fit", "--env", "NoSuch"],
-        ["fit", "--dim", "0"],
+        ["fit", "--k", "0"],
+        ["fit", "--dim", "0"],  # the old name of --k
         ["fit", "--obs", "rgb"],
         ["fit", "--operator", "bogus"],
         ["fit", "--realign-every", "-1"],

@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-from rlspectral.errors import SpectralError
-from rlspectral.harness import FitConfig, fit_and_score
+from rlspectral.config import check_choice, check_int
+from rlspectral.harness import FitConfig, check_device, fit_and_score
 
 
 @dataclass
@@ -29,11 +29,18 @@ class GridFitConfig(FitConfig):
     extra_modes: int = 3  # learn k + extra_modes modes (every method), score the top k: oversampling as in subspace
     # iteration, so the k-th mode is not left alone to separate from the (k+1)-th across a tiny eigengap
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice(self, "obs", ("xy", "onehot", "pixels"))
+        check_int(self, 1, "episodes", "episode_length")
+        check_int(self, 0, "extra_modes")
+
 
 def fit_gridworld(cfg: GridFitConfig, out: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Run one gridworld fit; with ``out`` write metrics.json, eigenfunctions.png, TensorBoard logs and model.pt."""
     from rlspectral.envs.problems import gridworld_problem
 
+    check_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     problem = gridworld_problem(cfg.layout, cfg.obs, cfg.k, cfg.episodes, cfg.episode_length, cfg.seed)
@@ -65,11 +72,16 @@ class MazeFitConfig(FitConfig):
     episodes: int = 200
     resolution: int = 8
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_int(self, 1, "episodes", "resolution")
+
 
 def fit_pointmaze(cfg: MazeFitConfig, out: str | Path | None = None, progress: bool = True) -> dict[str, Any]:
     """Collect random-policy positions, fit, score against the fine-grid reference; files as :func:`fit_gridworld`."""
     from rlspectral.envs.problems import pointmaze_problem
 
+    check_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     problem, half_width = pointmaze_problem(cfg.env_id, cfg.k, cfg.episodes, cfg.resolution, cfg.seed)
@@ -96,7 +108,8 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--layout", help="path to a text layout file (X or # = wall)")
     p.add_argument("--obs", choices=["xy", "onehot", "pixels"], default=d.obs)
     p.add_argument("--method", choices=METHODS, default=d.method)
-    p.add_argument("--dim", type=int, default=d.k, help="number of eigenfunctions k")
+    p.add_argument("--k", type=int, default=d.k, help="number of eigenfunctions k (the top k are scored)")
+    p.add_argument("--dim", dest="k", type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # the old --k
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -116,26 +129,13 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from rlspectral.operators import make_operator
-
-    for name in ("dim", "steps", "batch_size", "episodes", "episode_length"):
-        if getattr(args, name) < 1:
-            raise SpectralError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    for name in ("realign_every", "extra_modes"):
-        if getattr(args, name) < 0:
-            raise SpectralError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    if args.lr <= 0:
-        raise SpectralError(f"--lr must be > 0, got {args.lr}")
-    try:
-        make_operator(args.operator)
-    except ValueError as e:
-        raise SpectralError(str(e)) from None
-    check_device(args.device)
+    """Run ``rlspectral fit``; the flags are :class:`GridFitConfig` fields, checked by it (a bad one is a one-line
+    :class:`~rlspectral.errors.ConfigError`, which the command line reports under the flag's name)."""
     cfg = GridFitConfig(
         layout=_layout_from(args),
         obs=args.obs,
         method=args.method,
-        k=args.dim,
+        k=args.k,
         steps=args.steps,
         batch_size=args.batch_size,
         lr=args.lr,
@@ -156,17 +156,3 @@ def run_fit(args: argparse.Namespace) -> int:
         f"({m['steps_per_s']:.0f} steps/s) -> {args.out}"
     )
     return 0
-
-
-def check_device(device: str) -> None:
-    """A one-line error for a device torch cannot use here."""
-    import torch
-
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise SpectralError(f"--device {device!r} is not a torch device: use cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise SpectralError(f"--device {device}: this torch build sees no CUDA GPU; use --device cpu")
-    if dev.type not in ("cpu", "cuda"):
-        raise SpectralError(f"--device {device}: only cpu and cuda are supported")

@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 
 from rlspectral.cli.fit import add_fit_arguments, run_fit
-from rlspectral.errors import SpectralError
+from rlspectral.errors import SpectralError, command_line_message
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_evaluate(args)
         return run_demo(args)
-    except SpectralError as e:
-        sys.stderr.write(f"rlspectral {args.command}: error: {e}\n")
+    except SpectralError as e:  # a ConfigError about a field names the flag behind it (--batch-size, not batch_size)
+        sys.stderr.write(f"rlspectral {args.command}: error: {command_line_message(e, vars(args))}\n")
         return 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from rlspectral.errors import ConfigError
 from rlspectral.moments import Moments
 from rlspectral.nesting import mode_weights, pair_weights
 
@@ -25,7 +26,7 @@ class SpectralObjective(nn.Module):
     def __init__(self, k: int, nesting: str = "joint", normalize_weights: bool = True, shift: float = 0.0):
         super().__init__()
         if nesting not in ("joint", "sequential"):
-            raise ValueError(f"nesting must be 'joint' or 'sequential', got {nesting!r}")
+            raise ConfigError.invalid("nesting", nesting, "use joint or sequential")
         self.k = k
         self.nesting = nesting
         self.shift = float(shift)

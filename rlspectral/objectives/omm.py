@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rlspectral.errors import ConfigError
 from rlspectral.moments import Moments
 from rlspectral.objectives.base import SpectralObjective, cross_products
 
@@ -20,9 +21,9 @@ class NestedOMM(SpectralObjective):
     def __init__(self, k: int, nesting: str = "joint", order: int = 1, shift: float = 0.0, **kw):
         super().__init__(k, nesting, shift=shift, **kw)
         if order not in (1, 2):
-            raise ValueError(f"NestedOMM supports order 1 (nested) or 2 (unnested), got {order}")
+            raise ConfigError.invalid("order", order, "NestedOMM supports order 1 (nested) or 2 (unnested)")
         if order == 2 and nesting != "joint":
-            raise ValueError("NestedOMM order 2 is unnested; use nesting='joint' with unit weights")
+            raise ConfigError.invalid("nesting", nesting, "NestedOMM order 2 is unnested: use nesting='joint'")
         self.order = order
         self.splits = 2 * order  # order 2 needs C and three independent Gram factors
         if order == 2:
