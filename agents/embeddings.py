@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from rlspectral.envs.gridworld import load_grid
-from rlspectral.envs.spectra import transition_eigenpairs
 from torch import Tensor, nn
 
-from rlspectral.errors import SpectralError
+from rlspectral.envs.gridworld import load_grid
+from rlspectral.envs.spectra import transition_eigenpairs
+from rlspectral.errors import ConfigError, SpectralError
 
 
 class ObservationEmbedding(nn.Module):
@@ -28,7 +28,7 @@ class CellTableEmbedding(nn.Module):
     def __init__(self, cell_observations: np.ndarray, table: np.ndarray):
         super().__init__()
         if len(cell_observations) != len(table):
-            raise ValueError(f"{len(cell_observations)} cell observations but {len(table)} table rows")
+            raise ConfigError(f"{len(cell_observations)} cell observations but {len(table)} table rows")
         self.register_buffer("keys", torch.as_tensor(cell_observations, dtype=torch.float32).flatten(1))
         self.register_buffer("table", torch.as_tensor(table, dtype=torch.float32))
 

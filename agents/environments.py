@@ -18,13 +18,13 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
 from rlspectral.agents.recipes import is_minigrid
 from rlspectral.envs.goal_obs import wrap_goal_dict
 from rlspectral.envs.gridworld import builtin_layouts
 from rlspectral.envs.pointmaze import needs_robotics, require_robotics
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.vec_env import VecEnv, VecNormalize
-
 from rlspectral.errors import SpectralError
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from rlspectral.agents.report import RESULTS_FILE, RUN_FILE, write_results
-
 from rlspectral.errors import SpectralError
 
 EVALUATION_FILE = "evaluation.json"
@@ -66,8 +65,9 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
 
 def make_run_env(run: dict[str, Any], seed: int = 0) -> Any:
     """A one-env ``VecEnv`` built as the run's training env was, VecNormalize statistics loaded and frozen."""
-    from rlspectral.agents.environments import make_env
     from stable_baselines3.common.vec_env import VecNormalize
+
+    from rlspectral.agents.environments import make_env
 
     env = make_env(run["env"], 1, seed, dict(run.get("env_kwargs") or {}), normalize=False, training=False)
     stats = run.get("vecnormalize")
@@ -92,8 +92,9 @@ def evaluate_run(
     """Run the saved model of ``run_dir`` for ``episodes`` episodes on its own env; returns (and writes to
     ``out``, default ``run_dir/evaluation.json``) the mean / std return, mean length and success rate."""
     import numpy as np
-    from rlspectral.agents.train import ALGO_NAMES, algorithms
     from stable_baselines3.common.evaluation import evaluate_policy
+
+    from rlspectral.agents.train import ALGO_NAMES, algorithms
 
     if episodes < 1:
         raise SpectralError(f"episodes must be >= 1, got {episodes}")

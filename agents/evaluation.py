@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from rlspectral.agents.progress import ProgressBar
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
+
+from rlspectral.agents.progress import ProgressBar
 
 
 class PeriodicEvaluation(BaseCallback):

@@ -19,14 +19,14 @@ a carried key has left the grid, so the state stays identifiable in DoorKey. :cl
 MiniGrid env's ``reset(seed=layout_seed)``, so walls, doors, goal and the agent's start cell and direction are
 those of that one seed, whatever seed the caller passes (``random_start=True`` instead moves the agent to a
 uniformly random empty cell and direction drawn from the wrapper's own generator, seeded by the caller's reset
-seed; layout and goal stay fixed). FourRooms re-draws its doors every reset (DESIGN, SB3 traps), so a spectral
+seed; layout and goal stay fixed). FourRooms re-draws its doors every reset (docs/design.md, SB3 traps), so a spectral
 study needs this. DoorKey and MultiRoom keep their standard re-randomizing ids. The MiniGrid RNG is re-seeded at
 every reset, so in-episode randomness (none in FourRooms, DoorKey or MultiRoom) would repeat too.
 
 **Exact spectrum** (:func:`layout_grid`, :func:`exact_eigenpairs`): the fixed layout as an
 :class:`envs.gridworld.Grid` (cells holding an object the agent cannot enter -- walls, closed doors, keys, balls,
 boxes -- are walls), and the eigenpairs of its uniform 4-neighbour random walk
-(:func:`rlspectral.envs.spectra.transition_eigenpairs`, the gridworld convention of DESIGN.md).
+(:func:`rlspectral.envs.spectra.transition_eigenpairs`, the gridworld convention of docs/design.md).
 :func:`eigenfunctions_by_position` evaluates learned eigenfunctions at the observation of the agent standing on each
 free cell, averaged over its 4 directions, for :func:`rlspectral.metrics.cosine_similarity`. The agent's own MDP has
 turn-and-forward actions, a direction in the state and a learned policy, so this measures how well the position
@@ -44,9 +44,9 @@ import numpy as np
 from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 from minigrid.minigrid_env import MiniGridEnv
 from minigrid.wrappers import FullyObsWrapper, ImgObsWrapper
+
 from rlspectral.envs.gridworld import Grid
 from rlspectral.envs.spectra import transition_eigenpairs
-
 from rlspectral.errors import SpectralError
 from rlspectral.registration import FOURROOMS_LAYOUT_SEED, MINIGRID_IDS  # noqa: F401 - re-exported
 

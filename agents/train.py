@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from rlspectral.agents.recipes import BASE, merge, recipe
-
 from rlspectral.errors import ConfigError, SpectralError, command_line_message
 
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
@@ -135,16 +134,16 @@ def train(
 
     import numpy as np
     import torch
-    from rlspectral.agents.environments import goal_observation, make_env, spectral_inputs
-    from rlspectral.agents.evaluation import PeriodicEvaluation
-    from rlspectral.agents.monitor import ResourceMonitor
-    from rlspectral.agents.progress import ProgressBar
-    from rlspectral.agents.report import plot_learning_curve, write_results
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.noise import NormalActionNoise
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
 
+    from rlspectral.agents.environments import goal_observation, make_env, spectral_inputs
+    from rlspectral.agents.evaluation import PeriodicEvaluation
+    from rlspectral.agents.monitor import ResourceMonitor
+    from rlspectral.agents.progress import ProgressBar
+    from rlspectral.agents.report import plot_learning_curve, write_results
     from rlspectral.sb3 import (
         BonusReplayBuffer,
         BonusRolloutBuffer,

@@ -18,6 +18,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rlspectral.errors import ConfigError
+
 GOAL_KEYS = ("observation", "achieved_goal", "desired_goal")
 
 
@@ -36,7 +38,7 @@ class GoalObservation(gym.ObservationWrapper):
 
     def __init__(self, env: gym.Env):
         if not is_goal_dict(env.observation_space):
-            raise ValueError(
+            raise ConfigError(
                 f"GoalObservation needs Dict({', '.join(GOAL_KEYS)}) of vectors, got {env.observation_space}"
             )
         super().__init__(env)

@@ -25,7 +25,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlspectral.errors import LayoutError
+from rlspectral.errors import ConfigError, LayoutError
 
 ACTIONS = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])  # (drow, dcol): up, right, down, left
 WALLS = ("X", "#")
@@ -143,7 +143,7 @@ class Grid:
             imgs[np.arange(self.n), self.cells[:, 0], self.cells[:, 1]] = 255
             imgs = imgs[:, None]
             return np.repeat(imgs, 3, axis=1) if rgb else imgs
-        raise ValueError(f"unknown observation type {obs!r}; choose one of {', '.join(OBS_TYPES)}")
+        raise ConfigError(f"unknown observation type {obs!r}; choose one of {', '.join(OBS_TYPES)}")
 
     def random_walks(self, n_episodes: int, length: int, rng: np.random.Generator) -> np.ndarray:
         """State indices of uniform-policy episodes with uniform starts, ``[n_episodes, length + 1]``."""
@@ -184,7 +184,7 @@ class GridWorldEnv(gym.Env):
         render_mode: str | None = None,
     ):
         if obs not in OBS_TYPES:
-            raise ValueError(f"unknown observation type {obs!r}; choose one of {', '.join(OBS_TYPES)}")
+            raise ConfigError(f"unknown observation type {obs!r}; choose one of {', '.join(OBS_TYPES)}")
         self.layout_name = str(layout)
         self.grid = load_grid(layout)
         self.obs_type, self.episode_length, self.render_mode = obs, int(episode_length), render_mode

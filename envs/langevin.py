@@ -1,4 +1,4 @@
-"""Overdamped Langevin systems with exact reference spectra (DESIGN: "time-lag T_tau").
+"""Overdamped Langevin systems with exact reference spectra (docs/design.md: time-lag operators).
 
     dx = -grad V(x) dt + sqrt(2 / beta) dW,        generator  L f = beta^-1 Laplace f - grad V . grad f
 
@@ -25,6 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from rlspectral.errors import ConfigError
 
 Array = np.ndarray
 
@@ -103,7 +105,7 @@ def get_system(name: str) -> LangevinSystem:
     try:
         return SYSTEMS[name]
     except KeyError:
-        raise ValueError(f"unknown Langevin system {name!r}; choose one of {', '.join(SYSTEMS)}") from None
+        raise ConfigError(f"unknown Langevin system {name!r}; choose one of {', '.join(SYSTEMS)}") from None
 
 
 # ----------------------------------------------------------------------------------------------- simulation
@@ -181,7 +183,7 @@ def monte_carlo_expectation(
     horizon n (increasing): two arrays ``[m, len(horizons), n_obs]`` (observable maps ``[N, d] -> [N, n_obs]``)."""
     horizons = np.asarray(horizons, dtype=np.int64)
     if np.any(np.diff(horizons) < 0) or horizons.min() < 0:
-        raise ValueError("horizons must be non-negative and increasing")
+        raise ConfigError("horizons must be non-negative and increasing")
     rng = np.random.default_rng(seed)
     x = np.repeat(np.asarray(x0, dtype=np.float64), n_paths, axis=0)
     m = len(x0)
@@ -258,7 +260,7 @@ def generator_matrix(system: LangevinSystem, cells: tuple[int, ...]):
     import scipy.sparse as sp
 
     if len(cells) != system.dim:
-        raise ValueError(f"{system.name} is {system.dim}-D; got {len(cells)} grid sizes")
+        raise ConfigError(f"{system.name} is {system.dim}-D; got {len(cells)} grid sizes")
     axes = []
     for (lo, hi), n in zip(system.bounds, cells):
         h = (hi - lo) / n

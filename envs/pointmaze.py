@@ -3,7 +3,7 @@
 Reference: the maze's free cells are cut into ``resolution x resolution`` sub-cells and the uniform random walk
 on that fine grid (blocked moves stay put, as in :class:`~rlspectral.envs.gridworld.Grid`) approximates the diffusion on
 the free space with reflecting walls; its leading transition eigenvectors approximate the Neumann Laplacian's
-lowest eigenfunctions (DESIGN: the Laplacian representation). Points are the sub-cell centres in the maze's
+lowest eigenfunctions (the Laplacian representation, docs/design.md). Points are the sub-cell centres in the maze's
 world (x, y) coordinates, the ones PointMaze reports as ``achieved_goal``.
 """
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
+
 from rlspectral.envs.gridworld import Grid
 from rlspectral.envs.spectra import transition_eigenpairs
-
 from rlspectral.errors import SpectralError
 
 ROBOTICS_PREFIXES = ("PointMaze", "AntMaze", "Fetch", "HandManipulate", "Adroit", "FrankaKitchen")

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
+from rlspectral.buffer import EpisodicBuffer
 from rlspectral.envs.gridworld import load_grid
 from rlspectral.envs.pointmaze import maze_map, maze_reference, random_policy_positions
 from rlspectral.envs.replay import random_walk_buffer
 from rlspectral.envs.spectra import transition_eigenpairs
-
-from rlspectral.buffer import EpisodicBuffer
 from rlspectral.harness import Problem
 
 # reference modes past k for PointMaze, so that a tie at the cut-off (UMaze: modes 8 and 9) is scored as one space

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from rlspectral.envs.gridworld import Grid
 
 from rlspectral.buffer import EpisodicBuffer
+from rlspectral.envs.gridworld import Grid
 
 
 def random_walk_buffer(

@@ -9,6 +9,7 @@ than a constant); ``polynomial_features`` and ``random_fourier`` are the non-spe
 from __future__ import annotations
 
 import numpy as np
+
 from rlspectral.envs.gridworld import load_grid
 
 GAMMA = 0.99

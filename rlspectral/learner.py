@@ -301,7 +301,7 @@ class SpectralLearner:
         ``max_condition``: early on, while the outputs are nearly collinear, the step would amplify noise.
         """
         if not self._can_realign():
-            raise ValueError("realign needs a nested objective on a self-adjoint operator without constant_mode")
+            raise ConfigError("realign needs a nested objective on a self-adjoint operator without constant_mode")
         if self.step == 0 or not float(self.running_Mf.trace()) > 0:
             return None  # no moments yet
         s, basis = self._ritz()
@@ -369,7 +369,7 @@ class SpectralLearner:
         else:
             idx = order.to(device=d.device, dtype=torch.long)
             if not torch.equal(idx.sort().values, torch.arange(len(vals), device=d.device)):
-                raise ValueError(f"order must be a permutation of range({len(vals)}), got {order.tolist()}")
+                raise ConfigError(f"order must be a permutation of range({len(vals)}), got {order.tolist()}")
         norms = torch.where(d > 1e-12, d.clamp_min(1e-12).sqrt(), torch.ones_like(d))
         return vals[idx.cpu().numpy()], idx, 1.0 / norms[idx]
 

@@ -1,8 +1,10 @@
-"""Accuracy metrics against an exact spectrum (DESIGN: "Metrics")."""
+"""Accuracy metrics against an exact spectrum (docs/design.md, "Metrics")."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from rlspectral.errors import DataError
 
 
 def eigen_blocks(values: np.ndarray, tol: float = 1e-6) -> list[np.ndarray]:
@@ -33,9 +35,9 @@ def cosine_similarity(
     T = np.asarray(true, dtype=np.float64)
     k = L.shape[1] if L.ndim == 2 else -1
     if L.ndim != 2 or T.ndim != 2 or L.shape[0] != T.shape[0] or T.shape[1] < k:
-        raise ValueError(f"learned {L.shape} and true {T.shape} eigenvector arrays differ in shape")
+        raise DataError(f"learned {L.shape} and true {T.shape} eigenvector arrays differ in shape")
     if T.shape[1] > k and true_values is None:
-        raise ValueError("more true eigenvectors than learned ones needs their true_values (to find the blocks)")
+        raise DataError("more true eigenvectors than learned ones needs their true_values (to find the blocks)")
     L = L / np.maximum(np.linalg.norm(L, axis=0, keepdims=True), 1e-300)
     T = T / np.linalg.norm(T, axis=0, keepdims=True)
     blocks = eigen_blocks(true_values, tol) if true_values is not None else [np.array([i]) for i in range(k)]

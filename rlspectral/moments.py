@@ -1,4 +1,4 @@
-"""Batch estimates of the operator moment and Gram matrices (DESIGN: "Estimates from a batch").
+"""Batch estimates of the operator moment and Gram matrices (docs/design.md, "Operators and their pair distributions").
 
 A pair batch (x_b, y_b), b = 1..B, with features F = f(x), G = g(y), is cut into ``splits`` disjoint
 chunks. Chunks hold different pairs, so estimates from different chunks are independent and a product of
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from rlspectral.errors import ConfigError
 from rlspectral.nesting import moment
 
 
@@ -59,10 +60,10 @@ def estimate_moments(
     ``B k^2`` cost and without gathering the batch back (a gridworld batch of 8192 pairs holds ~100-1000 states).
     In the one-network case pass the same tensor as ``F`` and ``G`` (and indices into it)."""
     if identity_weight and not self_adjoint:
-        raise ValueError("an identity term (lazy operator or spectral shift) needs a self-adjoint operator")
+        raise ConfigError("an identity term (lazy operator or spectral shift) needs a self-adjoint operator")
     B = F.shape[0] if index is None else index[0].shape[0]
     if B < splits:
-        raise ValueError(f"a batch of {B} pairs cannot be cut into {splits} independent chunks")
+        raise ConfigError(f"a batch of {B} pairs cannot be cut into {splits} independent chunks")
     size = B // splits
     Cs, Mfs, Mgs = [], [], []
     for s in range(splits):

@@ -1,4 +1,4 @@
-"""Operators as pair distributions (DESIGN: "Operators and their pair distributions").
+"""Operators as pair distributions (docs/design.md).
 
 An operator says how far ahead x' lies from x in an episode (the offset), how its moment is formed from
 the pair moment (``pair_weight * T_pairs + identity_weight * I``), whether it is self-adjoint, and how its

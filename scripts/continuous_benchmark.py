@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rlspectral.agents.recipes import arm_settings, recipe
 
 from rlspectral import report
+from rlspectral.agents.recipes import arm_settings, recipe
 from rlspectral.plots import pyplot, save_figure
 from rlspectral.sweep import finished, run_jobs, sweep_parser
 

@@ -73,8 +73,8 @@ def fourrooms_cosine(task: str, spectral_path: Path) -> dict[str, Any]:
     its running moments (``eigenfunctions(solve=True)``)."""
     import gymnasium as gym
     import torch
-    from rlspectral.agents.minigrid import position_cosine_similarity
 
+    from rlspectral.agents.minigrid import position_cosine_similarity
     from rlspectral.learner import SpectralLearner
 
     learner = SpectralLearner.load(spectral_path)

@@ -6,7 +6,7 @@
     python -m scripts.gridworld_benchmark --out results/gridworld --summarize-only  # tables from finished runs
 
 Writes ``results.csv``, ``summary.json`` and ``table.md`` (mean ± std over seeds, beside the published
-ALLO / GGDO numbers quoted in DESIGN.md for reference only) into ``--out``.
+ALLO / GGDO numbers quoted in docs/benchmarks/gridworld.md for reference only) into ``--out``.
 """
 
 from __future__ import annotations
@@ -120,12 +120,12 @@ def make_jobs(args: Any) -> list[dict[str, Any]]:
     overrides = {"operator": args.operator, "realign_every": args.realign_every, "extra_modes": args.extra_modes}
     return [
         {
-            "id": f"{lay}__{meth}__k{args.dim}__s{seed}",
+            "id": f"{lay}__{meth}__k{args.k}__s{seed}",
             "artifacts": args.artifacts,
             "config": {
                 "layout": lay,
                 "method": meth,
-                "k": args.dim,
+                "k": args.k,
                 "steps": args.steps,
                 "seed": seed,
                 "eval_every": 100,
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--layouts", nargs="*", default=LAYOUTS)
     p.add_argument("--methods", nargs="*", default=METHODS)
     p.add_argument("--steps", type=int, default=1500)
-    p.add_argument("--dim", type=int, default=11)
+    p.add_argument("--k", "--dim", dest="k", type=int, default=11, help="eigenfunctions scored (--dim: old name)")
     p.add_argument("--operator", default=None, help="override the fit's operator, e.g. successor:0.95 (ablations)")
     p.add_argument("--realign-every", type=int, default=None, help="override the fit's Rayleigh-Ritz step (0: off)")
     p.add_argument("--extra-modes", type=int, default=None, help="override the oversampling (learn k+N, score k)")
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     run_jobs("scripts.gridworld_benchmark:run_job", jobs, args, lambda r: f"raw {r['mean_cosine_similarity']:.4f} "
              f"rr {r['rr_mean_cosine_similarity']:.4f} ({r['wall_time_s']:.0f}s)")  # fmt: skip
     results = finished(out, jobs)
-    summarize(results, out, args.layouts, args.methods, args.dim)
+    summarize(results, out, args.layouts, args.methods, args.k)
     print(f"{len(results)}/{len(jobs)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
 
 

@@ -83,7 +83,6 @@ def _mc(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 def _oracle_fit(name: str, cache: str | None):
     """A TrajFit whose features are the reference eigenfunctions (interpolated), fed to the same estimator."""
     from rlspectral.envs.langevin import reference_spectrum
-
     from rlspectral.koopman import TrajFit, TrajFitConfig, covariances, koopman_model, lagged_pairs
 
     s = SYSTEMS[name]
@@ -105,7 +104,6 @@ def _oracle_fit(name: str, cache: str | None):
 def _evaluate(fit, name: str, cache: str | None, mc_path: Path) -> dict[str, Any]:
     """Timescales, cosines, held-out VAMP scores and prediction errors of one fitted model."""
     from rlspectral.envs.langevin import reference_spectrum
-
     from rlspectral.koopman import lagged_pairs
     from rlspectral.metrics import cosine_similarity
 
@@ -185,7 +183,6 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         method, seed = "oracle", 0
     else:
         from rlspectral.envs.langevin import get_system
-
         from rlspectral.koopman import TrajFitConfig, fit_trajectories
 
         s, system = SYSTEMS[name], get_system(name)

@@ -47,9 +47,9 @@ def rescore(out: Path) -> None:
     ``REFERENCE_EXTRA`` modes past k, rewriting the final Rayleigh-Ritz scores in result.json / metrics.json (the
     as-learned scores and the training curves keep the values of their time)."""
     import torch
+
     from rlspectral.envs.pointmaze import maze_map, maze_reference
     from rlspectral.envs.problems import REFERENCE_EXTRA
-
     from rlspectral.harness import mode_cosines
     from rlspectral.learner import SpectralLearner
 

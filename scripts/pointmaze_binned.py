@@ -16,10 +16,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from rlspectral.envs.pointmaze import maze_map, maze_reference, random_policy_positions
-from rlspectral.envs.problems import REFERENCE_EXTRA
 
 from rlspectral import report
+from rlspectral.envs.pointmaze import maze_map, maze_reference, random_policy_positions
+from rlspectral.envs.problems import REFERENCE_EXTRA
 from rlspectral.metrics import cosine_similarity
 
 

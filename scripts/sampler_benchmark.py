@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> None:
     import platform
 
     import torch
-    from rlspectral.envs import load_grid
-    from rlspectral.envs.replay import random_walk_buffer
 
     from rlspectral.buffer import PairSampler
+    from rlspectral.envs import load_grid
+    from rlspectral.envs.replay import random_walk_buffer
     from rlspectral.operators import make_operator
 
     torch.set_num_threads(1)

@@ -24,11 +24,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from rlspectral import report
 from rlspectral.envs.gridworld import load_grid
 from rlspectral.envs.spectra import transition_eigenpairs
 from rlspectral.envs.values import optimal_values, polynomial_features, random_fourier, relative_error
-
-from rlspectral import report
 from rlspectral.plots import pyplot, save_figure
 
 LAYOUTS = ["GridRoom-4", "GridMaze-19", "GridRoom-16"]

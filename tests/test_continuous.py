@@ -9,9 +9,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+
 from rlspectral.envs.goal_obs import GoalObservation, is_goal_dict, wrap_goal_dict
 from rlspectral.envs.pointmaze import maze_reference, require_robotics
-
 from rlspectral.errors import SpectralError
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity
@@ -186,8 +186,9 @@ def test_resource_monitor_sees_memory_growth_and_non_finite_weights(tmp_path):
     """The monitor's readings move when the process does: 64 MiB touched shows in RSS, a NaN weight is flagged."""
     from types import SimpleNamespace
 
-    from rlspectral.agents.monitor import ResourceMonitor
     from stable_baselines3.common.logger import configure
+
+    from rlspectral.agents.monitor import ResourceMonitor
 
     learner = SpectralLearner(LearnerConfig(obs_shape=(2,), k=3, hidden=(8,)))
     monitor = ResourceMonitor(every=1, path=tmp_path / "resources.csv", learner=learner)

@@ -9,9 +9,9 @@ import warnings
 import gymnasium as gym
 import pytest
 import torch
+
 from rlspectral.agents import train
 from rlspectral.agents.evaluate import EVALUATION_FILE, evaluate_run, read_run
-
 from rlspectral.cli import main
 from rlspectral.errors import SpectralError
 from rlspectral.sb3 import UntrainedSpectralWarning

@@ -6,11 +6,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from rlspectral.envs import GridWorldEnv, load_grid, transition_eigenpairs
-from rlspectral.envs.gridworld import Grid
 
 from rlspectral import LayoutError, envs
 from rlspectral.cli.main import main
+from rlspectral.envs import GridWorldEnv, load_grid, transition_eigenpairs
+from rlspectral.envs.gridworld import Grid
 from rlspectral.metrics import cosine_similarity, eigen_blocks
 
 

@@ -4,10 +4,10 @@ model, and a 1-D double-well fit."""
 import numpy as np
 import pytest
 import torch
-from rlspectral.envs.langevin import reference_spectrum, trajectories
 from torch import nn
 
 from rlspectral import exact_moments, make_objective
+from rlspectral.envs.langevin import reference_spectrum, trajectories
 from rlspectral.errors import CheckpointError, ConfigError, SpectralError
 from rlspectral.koopman import (
     GeneratorLearner,

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+
 from rlspectral.envs.langevin import (
     SYSTEMS,
     euler_maruyama,

@@ -6,6 +6,7 @@ import json
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from rlspectral.agents import recipe, train
 from rlspectral.agents.environments import make_env
 from rlspectral.agents.minigrid import (
@@ -18,7 +19,6 @@ from rlspectral.agents.minigrid import (
     position_observations,
 )
 from rlspectral.agents.recipes import family
-
 from rlspectral.errors import SpectralError
 from rlspectral.sb3 import spectral_obs_shape
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from rlspectral.envs import load_grid, transition_eigenpairs
-from rlspectral.envs.replay import random_walk_buffer
 
 from rlspectral import LearnerConfig, PairSampler, SpectralLearner, cosine_similarity
+from rlspectral.envs import load_grid, transition_eigenpairs
+from rlspectral.envs.replay import random_walk_buffer
 
 
 def _operator_on_span(F: np.ndarray, top: np.ndarray, rest: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,6 @@ import sys
 import textwrap
 
 from rlspectral.envs import builtin_layouts
-
 from rlspectral.registration import MINIGRID_IDS, env_ids, layout_names
 
 HEAVY = ("stable_baselines3", "minigrid", "pygame", "rlspectral.envs", "rlspectral.agents", "rlspectral.sb3")

@@ -6,11 +6,11 @@ from collections import deque
 
 import numpy as np
 import torch
+
 from rlspectral.agents.embeddings import CellTableEmbedding, ObservationEmbedding, exact_eigenvector_embedding
 from rlspectral.envs.gridworld import load_grid
 from rlspectral.envs.spectra import transition_eigenpairs
 from rlspectral.envs.values import optimal_values, polynomial_features, random_fourier, relative_error
-
 from rlspectral.sb3.bonus import GoalBonus
 
 
@@ -90,7 +90,6 @@ def test_goal_bonus_on_a_fixed_embedding_is_minus_the_distance_to_the_goal():
 
 def test_learned_embedding_evaluates_a_checkpoint_on_each_cell(tmp_path):
     from rlspectral.agents.embeddings import learned_embedding
-
     from rlspectral.learner import LearnerConfig, SpectralLearner
 
     grid = load_grid("GridMaze-9")
@@ -103,8 +102,8 @@ def test_learned_embedding_evaluates_a_checkpoint_on_each_cell(tmp_path):
 
 def test_learned_embedding_rejects_a_checkpoint_from_another_layout(tmp_path):
     import pytest
-    from rlspectral.agents.embeddings import learned_embedding
 
+    from rlspectral.agents.embeddings import learned_embedding
     from rlspectral.errors import SpectralError
     from rlspectral.learner import LearnerConfig, SpectralLearner
 

@@ -4,11 +4,11 @@ eigenfunctions, so the callback runs it with no learner, on-policy (rollout buff
 import pickle
 
 import numpy as np
-import rlspectral.envs  # noqa: F401 - registers rlspectral/<Layout>-v0
 import torch
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.env_util import make_vec_env
 
+import rlspectral.envs  # noqa: F401 - registers rlspectral/<Layout>-v0
 from rlspectral.sb3 import (
     BONUSES,
     BonusReplayBuffer,

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from rlspectral.envs import load_grid, transition_eigenpairs
-from rlspectral.envs.replay import random_walk_buffer
 
 from rlspectral import LearnerConfig, PairSampler, SpectralLearner, cosine_similarity
+from rlspectral.envs import load_grid, transition_eigenpairs
+from rlspectral.envs.replay import random_walk_buffer
 
 
 @pytest.mark.parametrize("method", ["nested-lora", "nested-omm"])

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 import torch
-from rlspectral.agents import RECIPES, add_train_arguments, recipe, run_train, train
-from rlspectral.agents.train import ALGO_NAMES, BONUS_NAMES
 from stable_baselines3 import DQN, PPO
 
+from rlspectral.agents import RECIPES, add_train_arguments, recipe, run_train, train
+from rlspectral.agents.train import ALGO_NAMES, BONUS_NAMES
 from rlspectral.sb3 import BONUSES
 
 QUICK = {  # a CI-sized schedule

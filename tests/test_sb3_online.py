@@ -1,11 +1,11 @@
 """Online spectral learning from the agent's own replay reaches the exact gridworld eigenvectors."""
 
 import torch
-from rlspectral.envs import load_grid, transition_eigenpairs
 from stable_baselines3 import DQN
 from stable_baselines3.common.env_util import make_vec_env
 
 from rlspectral import cosine_similarity
+from rlspectral.envs import load_grid, transition_eigenpairs
 from rlspectral.sb3 import SpectralCallback, spectral_policy_kwargs
 
 

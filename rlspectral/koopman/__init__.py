@@ -1,4 +1,4 @@
-"""Koopman / transfer operators and diffusion generators of stochastic dynamics (DESIGN: "time-lag T_tau").
+"""Koopman / transfer operators and diffusion generators of stochastic dynamics (docs/design.md: time-lag operators).
 
 Time-lag pairs (x_t, x_{t+tau}) of a stationary process define the transfer operator T_tau; its singular functions
 are learned by NestedLoRA SVD (two networks), its eigenfunctions by NestedLoRA EVD when the process is reversible.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rlspectral.errors import ConfigError
 from rlspectral.objectives.allo import ALLO
 from rlspectral.objectives.base import SpectralObjective
 from rlspectral.objectives.graph_drawing import GraphDrawing
@@ -32,7 +33,7 @@ METHODS = tuple(m for m in OBJECTIVES if m not in KOOPMAN_BASELINES)  # ordered-
 def make_objective(method: str, k: int, **kwargs: Any) -> SpectralObjective:
     """Build an objective by its method name (:data:`OBJECTIVES`)."""
     if method not in OBJECTIVES:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(OBJECTIVES)}")
+        raise ConfigError(f"unknown method {method!r}; choose one of {', '.join(OBJECTIVES)}")
     cls, fixed = OBJECTIVES[method]
     return cls(k, **fixed, **kwargs)
 

@@ -24,6 +24,7 @@ import torch
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from torch import Tensor
 
+from rlspectral.errors import ConfigError
 from rlspectral.sb3.eigen_features import EigenFeatures
 
 
@@ -194,5 +195,5 @@ def make_bonus(name: str, **kwargs: Any) -> IntrinsicReward | None:
     if name == "none":
         return None
     if name not in BONUSES:
-        raise ValueError(f"unknown bonus {name!r}; choose none, {', '.join(BONUSES)}")
+        raise ConfigError(f"unknown bonus {name!r}; choose none, {', '.join(BONUSES)}")
     return BONUSES[name](**kwargs)

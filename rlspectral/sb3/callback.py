@@ -34,6 +34,7 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 from torch import Tensor
 
 from rlspectral.buffer import EpisodicBuffer, PairSampler
+from rlspectral.errors import ConfigError
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.sb3.bonus import IntrinsicReward
 from rlspectral.sb3.eigen_features import EigenFeatures
@@ -109,7 +110,7 @@ class SpectralCallback(BaseCallback):
         if not self.extractors:
             if self.bonus is not None and not self.bonus.needs_features:
                 return None  # e.g. RND: the bonus alone
-            raise ValueError(
+            raise ConfigError(
                 "SpectralCallback needs a learner (config dict, LearnerConfig or checkpoint path): "
                 "the policy has no SpectralFeaturesExtractor to take one from"
             )
@@ -138,11 +139,12 @@ class SpectralCallback(BaseCallback):
             self._attach_bonus()
             return
         if tuple(self.learner.config.obs_shape) != self._obs_shape:
-            raise ValueError(f"learner obs_shape {self.learner.config.obs_shape} != env observations {self._obs_shape}")
+            shapes = f"learner obs_shape {self.learner.config.obs_shape} != env observations {self._obs_shape}"
+            raise ConfigError(shapes)
         if self.push:
             for ext in self.extractors:
                 if ext.learner_config.network_config() != self.learner.config.network_config():
-                    raise ValueError(
+                    raise ConfigError(
                         "the policy's spectral extractor and the callback's learner have different networks: "
                         "give the callback learner=None to use the extractor's config"
                     )
@@ -159,10 +161,10 @@ class SpectralCallback(BaseCallback):
         self.bonus.features = self.features
         if isinstance(self.model, OffPolicyAlgorithm):
             if not isinstance(self.model.replay_buffer, BonusReplayBuffer):
-                raise ValueError("an intrinsic bonus needs the agent built with replay_buffer_class=BonusReplayBuffer")
+                raise ConfigError("an intrinsic bonus needs the agent built with replay_buffer_class=BonusReplayBuffer")
             self.model.replay_buffer.intrinsic = self.bonus
         elif not isinstance(getattr(self.model, "rollout_buffer", None), BonusRolloutBuffer):
-            raise ValueError("an intrinsic bonus needs the agent built with rollout_buffer_class=BonusRolloutBuffer")
+            raise ConfigError("an intrinsic bonus needs the agent built with rollout_buffer_class=BonusRolloutBuffer")
 
     # ----------------------------------------------------------------- per step
     def _original_obs(self) -> np.ndarray:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from rlspectral.errors import ConfigError
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.networks import EigenNetwork
 
@@ -67,7 +68,7 @@ class EigenFeatures(nn.Module):
         checkpoint's sort), and a first load takes the network's own mode order, which the nested objectives drive
         to the eigenvalue order (column j = output j)."""
         if learner.config.network_config() != self.config.network_config():
-            raise ValueError(
+            raise ConfigError(
                 "the learner's network does not match the features' network: build both from the same LearnerConfig"
             )
         self.net.load_state_dict(learner.f.state_dict())

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rlspectral.buffer import EpisodicBuffer
+from rlspectral.errors import ConfigError
 
 
 class EpisodeStream:
@@ -22,7 +23,7 @@ class EpisodeStream:
 
     def __init__(self, buffer: EpisodicBuffer, n_envs: int, max_length: int = 1000):
         if max_length < 2:
-            raise ValueError(f"episode fragments need max_length >= 2, got {max_length}")
+            raise ConfigError(f"episode fragments need max_length >= 2, got {max_length}")
         self.buffer, self.max_length = buffer, int(max_length)
         self.fragments: list[list[np.ndarray]] = [[] for _ in range(n_envs)]
         self.transitions = 0

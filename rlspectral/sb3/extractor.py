@@ -24,7 +24,7 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import Tensor
 
-from rlspectral.errors import CheckpointError
+from rlspectral.errors import CheckpointError, ConfigError
 from rlspectral.learner import LearnerConfig, SpectralLearner, read_checkpoint
 from rlspectral.sb3.eigen_features import EigenFeatures
 from rlspectral.sb3.spaces import spectral_obs_shape
@@ -38,16 +38,16 @@ def learner_config_for(space: gym.Space, learner: dict[str, Any] | LearnerConfig
     shape = spectral_obs_shape(space)
     d = learner.to_dict() if isinstance(learner, LearnerConfig) else dict(learner or {})
     if "k" not in d:
-        raise ValueError("the spectral learner config needs k (number of eigenfunctions), e.g. {'k': 8}")
+        raise ConfigError("the spectral learner config needs k (number of eigenfunctions), e.g. {'k': 8}")
     if "obs_shape" in d and tuple(d["obs_shape"]) != shape:
-        raise ValueError(f"learner config has obs_shape {tuple(d['obs_shape'])}, the env observes {shape}")
+        raise ConfigError(f"learner config has obs_shape {tuple(d['obs_shape'])}, the env observes {shape}")
     d["obs_shape"] = shape
     if d.pop("scale_inputs", False):
         d["input_low"], d["input_high"] = _box_bounds(space, d.get("inputs", ()))
     try:
         return LearnerConfig.from_dict(d)
     except TypeError as e:
-        raise ValueError(f"invalid spectral learner config: {e}") from None
+        raise ConfigError(f"invalid spectral learner config: {e}") from None
 
 
 def _box_bounds(space: gym.Space, inputs: Sequence[int]) -> tuple[list[float], list[float]]:
@@ -56,7 +56,7 @@ def _box_bounds(space: gym.Space, inputs: Sequence[int]) -> tuple[list[float], l
     idx = list(inputs) or list(range(low.size))
     low, high = low[idx], high[idx]
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
-        raise ValueError(
+        raise ConfigError(
             f"scale_inputs needs finite observation bounds, the space has low={low.tolist()} high={high.tolist()}: "
             "give input_low / input_high explicitly or normalize observations (VecNormalize)"
         )
@@ -82,9 +82,9 @@ class SpectralFeaturesExtractor(BaseFeaturesExtractor):
         concat: bool = False,
     ):
         if mode not in MODES:
-            raise ValueError(f"unknown spectral features mode {mode!r}; choose frozen or finetune")
+            raise ConfigError(f"unknown spectral features mode {mode!r}; choose frozen or finetune")
         if learner is None and checkpoint is None:
-            raise ValueError("SpectralFeaturesExtractor needs a checkpoint path or a learner config dict (with k)")
+            raise ConfigError("SpectralFeaturesExtractor needs a checkpoint path or a learner config dict (with k)")
         shape = spectral_obs_shape(observation_space)
         on_disk = checkpoint is not None and Path(checkpoint).is_file()
         if checkpoint is not None and not on_disk and learner is None:
@@ -139,7 +139,7 @@ def spectral_policy_kwargs(
     elif isinstance(learner, LearnerConfig):
         learner = learner.to_dict()
     if learner is None:
-        raise ValueError("spectral_policy_kwargs needs a checkpoint path or a learner config (dict with k)")
+        raise ConfigError("spectral_policy_kwargs needs a checkpoint path or a learner config (dict with k)")
     kwargs = {"learner": dict(learner), "checkpoint": str(checkpoint) if checkpoint else None, "mode": mode}
     kwargs["concat"] = concat
     return {"features_extractor_class": SpectralFeaturesExtractor, "features_extractor_kwargs": kwargs, **policy_kwargs}

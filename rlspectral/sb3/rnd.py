@@ -35,6 +35,7 @@ import torch
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from torch import Tensor, nn
 
+from rlspectral.errors import ConfigError
 from rlspectral.sb3.bonus import IntrinsicReward
 
 
@@ -85,7 +86,7 @@ class RNDBonus(IntrinsicReward):
     ):
         super().__init__(coef, normalize)
         if not 0.0 < update_proportion <= 1.0:
-            raise ValueError(f"update_proportion must be in (0, 1], got {update_proportion}")
+            raise ConfigError(f"update_proportion must be in (0, 1], got {update_proportion}")
         self.hidden, self.out_dim = tuple(int(h) for h in hidden), int(out_dim)
         self.lr, self.batch_size, self.update_proportion = float(lr), int(batch_size), float(update_proportion)
         self.obs_clip, self.warmup, self.seed = float(obs_clip), int(warmup), int(seed)

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from stable_baselines3.common.buffers import RolloutBuffer
 
+from rlspectral.errors import SpectralError
+
 
 class BonusRolloutBuffer(RolloutBuffer):
     """``RolloutBuffer`` with an ``intrinsic`` reward array; pass as ``rollout_buffer_class`` (PPO, A2C).
@@ -28,7 +30,7 @@ class BonusRolloutBuffer(RolloutBuffer):
     def add_intrinsic(self, bonus: np.ndarray) -> None:
         """Set the bonus ``[n_envs]`` of the transition that the next ``add`` stores."""
         if self.full:
-            raise RuntimeError("the rollout buffer is full: add_intrinsic must come before add for the same step")
+            raise SpectralError("the rollout buffer is full: add_intrinsic must come before add for the same step")
         self.intrinsic[self.pos] = bonus
 
     def compute_returns_and_advantage(self, last_values: torch.Tensor, dones: np.ndarray) -> None:
