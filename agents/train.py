@@ -173,7 +173,8 @@ def train(
     algo_kwargs = dict(rec["algo"])
     policy_kwargs = dict(algo_kwargs.pop("policy_kwargs", {}))
     inputs = spectral_inputs(env)  # goal-dict envs: the eigenfunctions read achieved_goal (rlspectral.envs.goal_obs)
-    spectral_spec = {**({"inputs": list(inputs)} if inputs else {}), **rec["spectral"]}
+    # the online learner is seeded by the run (fit variation is sampled across seeds, never shared by them)
+    spectral_spec = {**({"inputs": list(inputs)} if inputs else {}), "seed": seed, **rec["spectral"]}
     learner_spec: Any = checkpoint or learner_config_for(env.observation_space, spectral_spec).to_dict()
     if features != "raw":
         policy_kwargs = spectral_policy_kwargs(

@@ -20,6 +20,7 @@ from rlspectral.moments import Moments, estimate_moments, rayleigh_ritz
 from rlspectral.networks import EigenNetwork, NetworkConfig
 from rlspectral.objectives import KOOPMAN_BASELINES, METHODS, make_objective
 from rlspectral.operators import Operator, make_operator
+from rlspectral.seeding import seeded
 
 CHECKPOINT_FORMAT = "rlspectral-learner"
 CHECKPOINT_VERSION = 1
@@ -107,11 +108,34 @@ class SpectralLearner:
         self.device = torch.device(device)
         self.operator: Operator = make_operator(config.operator)
         self.svd = (not self.operator.self_adjoint) if config.svd is None else bool(config.svd)
-        torch.manual_seed(config.seed)
-        try:
-            self.objective = make_objective(config.method, config.k, **config.objective_kwargs).to(self.device)
-        except TypeError as e:  # a keyword the objective does not take
-            raise ConfigError.invalid("objective_kwargs", config.objective_kwargs, f"{config.method}: {e}") from None
+        # The objective's buffers and the networks draw from a generator seeded by config.seed; the caller's torch
+        # RNG (an SB3 agent seeded by its user, a test) is left exactly as it was (rlspectral.seeding).
+        with seeded(config.seed):
+            try:
+                self.objective = make_objective(config.method, config.k, **config.objective_kwargs).to(self.device)
+            except TypeError as e:  # a keyword the objective does not take
+                bad = config.objective_kwargs
+                raise ConfigError.invalid("objective_kwargs", bad, f"{config.method}: {e}") from None
+            self.f = EigenNetwork(config.network_config()).to(self.device)
+            self.g = EigenNetwork(config.network_config()).to(self.device) if self.svd else None
+        self._check_setup()
+        params = list(self.f.parameters()) + (list(self.g.parameters()) if self.g is not None else [])
+        self.optimizer = torch.optim.Adam(params, lr=config.lr)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        k = config.k
+        self.running_C = torch.zeros(k, k, device=self.device)
+        self.running_Mf = torch.zeros(k, k, device=self.device)
+        self.running_Mg = torch.zeros(k, k, device=self.device)
+        self.step = 0
+        self.writer = None
+        if log_dir is not None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(log_dir))
+
+    def _check_setup(self) -> None:
+        """One-line errors for an objective / operator / network combination that cannot work."""
+        config = self.config
         if self.svd and not self.objective.supports_svd:
             raise ConfigError.invalid(
                 "method", config.method, f"needs a self-adjoint operator ({config.operator} is not): use nested-lora"
@@ -126,21 +150,6 @@ class SpectralLearner:
                 "realign_every", config.realign_every,
                 "applies to the nested methods on a self-adjoint operator without constant_mode; set it to 0",
             )  # fmt: skip
-        self.f = EigenNetwork(config.network_config()).to(self.device)
-        self.g = EigenNetwork(config.network_config()).to(self.device) if self.svd else None
-        params = list(self.f.parameters()) + (list(self.g.parameters()) if self.g is not None else [])
-        self.optimizer = torch.optim.Adam(params, lr=config.lr)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
-        k = config.k
-        self.running_C = torch.zeros(k, k, device=self.device)
-        self.running_Mf = torch.zeros(k, k, device=self.device)
-        self.running_Mg = torch.zeros(k, k, device=self.device)
-        self.step = 0
-        self.writer = None
-        if log_dir is not None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(str(log_dir))
 
     # ----------------------------------------------------------------- training
     def _lr_factor(self, step: int) -> float:
