@@ -50,6 +50,7 @@ class FitConfig:
     shift: float = 0.1  # NestedLoRA / NestedOMM learn S + shift*I: S_0.9 >= -0.053, so the top-k are never negative
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
     realign_every: int = 0  # nested methods only: Rayleigh-Ritz step on the output layer every N steps and at the end
+    schedule: str = "cosine"  # learning rate: cosine (to 5% over ``steps``) | constant (the baselines' published)
 
     def __post_init__(self) -> None:
         """Check every field; a bad one is a one-line :class:`ConfigError` naming it. The learner's fields (method,
@@ -63,12 +64,12 @@ class FitConfig:
     def learner_config(
         self, obs_shape: tuple[int, ...], k: int, fourier_features: int, fourier_scale: float, dedup: bool = False
     ) -> LearnerConfig:
-        """The :class:`LearnerConfig` of this fit (cosine schedule over ``steps``, the shift for nested methods)."""
+        """The :class:`LearnerConfig` of this fit (``schedule`` over ``steps``, the shift for nested methods)."""
         nested = self.method.startswith("nested")
         shift = {"shift": self.shift} if nested else {}
         return LearnerConfig(
             obs_shape=tuple(obs_shape), k=k, method=self.method, operator=self.operator, hidden=tuple(self.hidden),
-            fourier_features=fourier_features, fourier_scale=fourier_scale, lr=self.lr, schedule="cosine",
+            fourier_features=fourier_features, fourier_scale=fourier_scale, lr=self.lr, schedule=self.schedule,
             total_steps=self.steps, dedup=dedup, seed=self.seed, objective_kwargs={**shift, **self.objective_kwargs},
             realign_every=self.realign_every if nested else 0,
         )  # fmt: skip

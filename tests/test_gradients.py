@@ -6,7 +6,7 @@ import torch
 from rlspectral import estimate_moments, make_objective
 
 B, K = 16, 4
-ALL = ["nested-lora", "nested-lora-seq", "nested-omm", "nested-omm-seq", "omm2", "allo", "ggdo"]
+ALL = ["nested-lora", "nested-lora-seq", "nested-omm", "nested-omm-seq", "omm2", "allo-tuned", "ggdo"]
 
 
 DUALS = torch.randn(K, K, generator=torch.Generator().manual_seed(5), dtype=torch.float64).tril()
@@ -14,7 +14,7 @@ DUALS = torch.randn(K, K, generator=torch.Generator().manual_seed(5), dtype=torc
 
 def loss_of(method, self_adjoint=True, identity_weight=0.0):
     obj = make_objective(method, K).double()
-    if method == "allo":
+    if method == "allo-tuned":
         obj.duals.copy_(DUALS)
 
     def fn(F, G):
@@ -31,7 +31,7 @@ def loss_of(method, self_adjoint=True, identity_weight=0.0):
     return fn
 
 
-STOP_GRADIENT = ("nested-lora-seq", "nested-omm-seq", "allo")
+STOP_GRADIENT = ("nested-lora-seq", "nested-omm-seq", "allo-tuned")
 
 
 @pytest.mark.parametrize("method", [m for m in ALL if m not in STOP_GRADIENT])
@@ -52,7 +52,7 @@ def test_stop_gradient_objectives_follow_each_modes_own_objective(method):
     loss_of(method)(F, G).backward()
     for i in range(K):
         own = make_objective(method, i + 1).double()  # unit weights; unnested when fed plain moments
-        if method == "allo":
+        if method == "allo-tuned":
             own.duals.copy_(DUALS[: i + 1, : i + 1])
 
         def L_i(fi, gi, i=i, own=own):

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from rlspectral.config import check_choice, check_int
+from rlspectral.errors import ConfigError
 from rlspectral.harness import FitConfig, check_device, fit_and_score
 
 
@@ -99,6 +100,22 @@ def _layout_from(args: argparse.Namespace) -> str:
     return env[:-3] if env.endswith("-v0") else env
 
 
+def published_settings(method: str) -> dict[str, Any]:
+    """The :class:`GridFitConfig` fields of ``method``'s published training settings
+    (:data:`rlspectral.baselines.PUBLISHED`); the budget (steps), seed and k stay the caller's."""
+    from rlspectral.baselines import PUBLISHED
+
+    if method not in PUBLISHED:
+        raise ConfigError.invalid("method", method, f"--preset published exists for {', '.join(PUBLISHED)}")
+    p = PUBLISHED[method]
+    keys = ("lr", "schedule", "batch_size", "operator", "fourier_features", "extra_modes", "realign_every",
+            "episode_length", "objective_kwargs")  # fmt: skip
+    out = {key: p[key] for key in keys}
+    out["hidden"] = tuple(p["hidden"])
+    out["episodes"] = p["transitions"] // p["episode_length"]
+    return out
+
+
 def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     from rlspectral.objectives import METHODS
 
@@ -122,6 +139,13 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         help="nested methods: Rayleigh-Ritz step on the output layer every N steps and at the end (0: off)",
     )  # fmt: skip
     p.add_argument("--extra-modes", type=int, default=d.extra_modes, help="learn k + N modes, score the top k")
+    p.add_argument("--schedule", choices=["cosine", "constant"], default=d.schedule, help="learning-rate schedule")
+    p.add_argument("--fourier-features", type=int, default=d.fourier_features, help="xy inputs; 0: raw (x, y)")
+    p.add_argument(
+        "--preset", choices=["published"],
+        help="allo / ggdo: the authors' training settings (rlspectral.baselines.PUBLISHED, docs/baselines.md) in "
+        "place of the flags above; --steps, --seed and --k stay yours",
+    )  # fmt: skip
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (pairs are sampled on the CPU)")
     p.add_argument("--out", default="runs/fit", help="output directory")
@@ -131,7 +155,7 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
 def run_fit(args: argparse.Namespace) -> int:
     """Run ``rlspectral fit``; the flags are :class:`GridFitConfig` fields, checked by it (a bad one is a one-line
     :class:`~rlspectral.errors.ConfigError`, which the command line reports under the flag's name)."""
-    cfg = GridFitConfig(
+    fields = dict(
         layout=_layout_from(args),
         obs=args.obs,
         method=args.method,
@@ -148,7 +172,12 @@ def run_fit(args: argparse.Namespace) -> int:
         threads=args.threads,
         device=args.device,
         eval_every=max(1, min(100, args.steps // 10)),
+        schedule=args.schedule,
+        fourier_features=args.fourier_features,
     )
+    if args.preset == "published":
+        fields.update(published_settings(args.method))
+    cfg = GridFitConfig(**fields)
     m = fit_gridworld(cfg, out=args.out, progress=not args.no_progress)
     print(
         f"{cfg.layout} {cfg.method} k={m['k']}: mean cosine {m['mean_cosine_similarity']:.4f} "
