@@ -135,8 +135,8 @@ RELOAD = """
 import json, sys
 import numpy as np
 import rlspectral.koopman
-heavy = [m for m in sys.modules if m.split(".")[0] in ("stable_baselines3", "gymnasium")
-         or m.startswith(("rlspectral.envs", "rlspectral.agents"))]
+heavy = [m for m in sys.modules if m.split(".")[0] in ("stable_baselines3", "minigrid")
+         or m.startswith(("rlspectral.envs", "rlspectral.agents", "rlspectral.sb3", "gymnasium.envs.classic_control"))]
 assert not heavy, heavy
 import torch
 for out in sys.argv[1:]:
@@ -161,7 +161,7 @@ print("ok")
 
 
 def test_fit_traj_model_reloads_in_a_fresh_process(tmp_path):
-    """The saved model.pt is complete: a new interpreter, importing only rlspectral.koopman (no SB3, gymnasium, envs),
+    """The saved model.pt is complete: a new interpreter, importing only rlspectral.koopman (no SB3, env modules),
     gets the same eigenfunctions at the file's states and the same timescales as the fit reported."""
     x = _ar1(6, 120, seed=1)
     np.save(tmp_path / "ar1.npy", x)
