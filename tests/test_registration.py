@@ -41,3 +41,49 @@ def test_layout_names_match_the_package_data_and_every_kind_is_listed():
         assert ids[f"rlspectral/{name}-v0"][1] == {"layout": name}
         assert ids[f"rlspectral/{name}-Goal-v0"][1] == {"layout": name}
     assert set(MINIGRID_IDS) <= set(ids)
+
+
+def test_installed_names_cannot_collide(tmp_path):
+    """envs/ and agents/ install under the package: outside the repository ``import envs`` fails, ours works."""
+    code = textwrap.dedent("""
+        import importlib.util, json
+        print(json.dumps({name: importlib.util.find_spec(name) is not None
+                          for name in ("envs", "agents", "rlspectral.envs", "rlspectral.agents")}))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found == {"envs": False, "agents": False, "rlspectral.envs": True, "rlspectral.agents": True}
+
+
+# tqdm / matplotlib: progress bars and plots; ray: the optional sweep engine (imported inside run_sweep)
+CORE_THIRD_PARTY = {"torch", "numpy", "scipy", "tqdm", "matplotlib", "ray"}
+ABOVE_CORE = ("rlspectral.sb3", "rlspectral.cli", "rlspectral.envs", "rlspectral.agents")
+
+
+def test_core_modules_import_nothing_above_the_core():
+    """The layering rule, read off the source: core modules import torch / numpy / scipy (and tqdm, matplotlib for
+    progress and plots), the standard library and other core modules; never SB3, gymnasium, envs, agents or the CLI.
+    ``registration.py`` is the one exception: it registers gym ids with string entry points."""
+    import ast
+    from pathlib import Path
+
+    import rlspectral
+
+    root = Path(rlspectral.__file__).parent
+    stdlib = set(sys.stdlib_module_names)
+    bad = []
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root.parent).with_suffix("").as_posix().replace("/", ".")
+        if rel.startswith(ABOVE_CORE) or rel == "rlspectral.registration":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                core = top == "rlspectral" and not name.startswith(ABOVE_CORE)
+                ok = top in stdlib or top in CORE_THIRD_PARTY or core
+                if not ok:
+                    bad.append(f"{rel}: {name}")
+    assert bad == []
