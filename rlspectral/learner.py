@@ -469,16 +469,23 @@ def distinct_rows(x: Tensor) -> tuple[Tensor, Tensor]:
     return rows, inverse
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """``torch.load(weights_only=True)`` with format checks; raises a one-line CheckpointError."""
+def load_state(path: str | Path, what: str = "checkpoint") -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU; a missing or unreadable file is one CheckpointError
+    line naming ``what`` it should have been."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file not found")
+        raise CheckpointError(f"{path}: {what} file not found")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - torch raises many types for a corrupt file
         first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path}: not a readable checkpoint ({first})") from None
+        raise CheckpointError(f"{path}: not a readable {what} ({first})") from None
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A learner checkpoint (:func:`load_state`) with its format and version checked; a one-line CheckpointError."""
+    path = Path(path)
+    state = load_state(path)
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not an rlspectral learner checkpoint (saved by SpectralLearner.save?)")
     if state.get("version") != CHECKPOINT_VERSION:

@@ -27,7 +27,7 @@ from torch import nn
 from rlspectral.errors import CheckpointError, SpectralError
 from rlspectral.koopman.config import TrajFitConfig
 from rlspectral.koopman.estimators import Covariances, KoopmanModel, covariances, vamp2_score, vamp_e_score
-from rlspectral.learner import LearnerConfig
+from rlspectral.learner import LearnerConfig, load_state
 from rlspectral.networks import EigenNetwork
 
 FORMAT = "rlspectral-koopman-fit"
@@ -195,15 +195,7 @@ class KoopmanFitModel:
 def load(path: str | Path) -> KoopmanFitModel:
     """Load a :class:`KoopmanFitModel` written by :meth:`KoopmanFitModel.save` (``fit-traj``'s ``model.pt``);
     any problem is one :class:`CheckpointError` line."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: Koopman fit file not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - torch raises many types for a corrupt file
-        first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path}: not a readable Koopman fit ({first})") from None
-    return KoopmanFitModel.from_state_dict(state, str(path))
+    return KoopmanFitModel.from_state_dict(load_state(path, "Koopman fit"), str(path))
 
 
 def _cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
