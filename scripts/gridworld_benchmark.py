@@ -1,12 +1,18 @@
 """Gridworld benchmark: 12 layouts x {nested-lora, nested-omm, allo, ggdo} x seeds, one harness, one budget.
 
     python -m scripts.gridworld_benchmark --out results/gridworld                 # resumable; local processes
+    python -m scripts.gridworld_benchmark --out results/gridworld_fresh --steps 5000 --first-seed 10 --seeds 5 \
+        --methods nested-lora allo+published allo-tuned --ddof 1                  # final table: fresh seeds
     python -m scripts.gridworld_benchmark --out results/gridworld --ray auto      # the same sweep on a Ray cluster
     python -m scripts.gridworld_benchmark --out results/no_rr --realign-every 0   # nested objectives alone
     python -m scripts.gridworld_benchmark --out results/gridworld --summarize-only  # tables from finished runs
 
-Writes ``results.csv``, ``summary.json`` and ``table.md`` (mean ± std over seeds, beside the published
-ALLO / GGDO numbers quoted in docs/benchmarks/gridworld.md for reference only) into ``--out``.
+A method name ``<method>+published`` runs that baseline at its authors' training settings
+(:func:`rlspectral.cli.fit.published_settings`: lr, constant schedule, batch 1024, raw (x, y), replay size, no
+oversampling) with this sweep's seeds and pairs budget (steps x 8192 pairs: 8x the steps at batch 1024); a plain
+name runs the ``rlspectral fit`` defaults. Writes
+``results.csv``, ``summary.json`` and ``table.md`` (mean ± std over seeds, the std with ``--ddof``, beside the
+published ALLO / GGDO numbers quoted in docs/benchmarks/gridworld.md for reference only) into ``--out``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from rlspectral import report
-from rlspectral.cli.fit import GridFitConfig, fit_gridworld
+from rlspectral.cli.fit import GridFitConfig, fit_gridworld, published_settings
 from rlspectral.harness import SCALAR_KEYS
 from rlspectral.plots import pyplot, save_figure
 from rlspectral.sweep import finished, run_jobs, sweep_parser
@@ -48,21 +54,31 @@ PUBLISHED_GGDO = dict(
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
-    cfg = GridFitConfig(**job["config"])
+    variant = job.get("variant", job["config"]["method"])
+    config = dict(job["config"])
+    if variant.endswith("+published"):  # the authors' settings at this sweep's pairs budget (steps x batch)
+        published = published_settings(config["method"])
+        config["steps"] = config["steps"] * GridFitConfig().batch_size // published["batch_size"]
+        config.update(published)
+    cfg = GridFitConfig(**config)
     m = fit_gridworld(cfg, out=job_dir if job.get("artifacts") else None, progress=False)
     keep = (*SCALAR_KEYS, "cosine_similarity", "rr_cosine_similarity")
-    return {"id": job["id"], "seed": cfg.seed, "learned_modes": m["learned_modes"], **{key: m[key] for key in keep}}
+    res = {"id": job["id"], "seed": cfg.seed, "learned_modes": m["learned_modes"], **{key: m[key] for key in keep}}
+    res["method"] = variant  # the table's row label: "allo+published" is ALLO at its authors' settings
+    return res
 
 
-def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str], dim: int = 11) -> None:
+def summarize(
+    results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str], dim: int = 11, ddof: int = 0
+) -> None:
     """Write results.csv, summary.json, table.md and benchmark.png; published numbers (k = 11) only at dim 11."""
     published = (PUBLISHED_ALLO, PUBLISHED_GGDO) if dim == 11 else ({}, {})
     rows = sorted(results, key=lambda r: (r["layout"], r["method"], r["seed"]))
     report.write_csv(out / "results.csv", rows, ["seed", *SCALAR_KEYS])
     summary: dict[str, Any] = {}
     for (lay, meth), rs in report.groups(results, layout=layouts, method=methods):
-        raw = report.mean_std([r["mean_cosine_similarity"] for r in rs])
-        rr = report.mean_std([r["rr_mean_cosine_similarity"] for r in rs])
+        raw = report.mean_std([r["mean_cosine_similarity"] for r in rs], ddof=ddof)
+        rr = report.mean_std([r["rr_mean_cosine_similarity"] for r in rs], ddof=ddof)
         wall = float(np.mean([r["wall_time_s"] for r in rs]))
         summary[f"{lay}/{meth}"] = {"seeds": len(rs), "raw_mean": raw[0], "raw_std": raw[1], "rr_mean": rr[0],
                                     "rr_std": rr[1], "wall_time_s": wall}  # fmt: skip
@@ -76,19 +92,19 @@ def summarize(results: list[dict[str, Any]], out: Path, layouts: list[str], meth
         return txt if s["seeds"] == seeds else f"{txt} (n={s['seeds']})"
 
     lines = []
-    for key, title in (("raw", "Modes as learned (mean cosine, ± std over seeds)"),
+    std = "sample std, ddof = 1" if ddof == 1 else "population std, ddof = 0"
+    for key, title in (("raw", f"Modes as learned (mean cosine, ± {std} over seeds)"),
                        ("rr", "After Rayleigh–Ritz on each method's learned subspace")):  # fmt: skip
         rows = [[lay, *(cell(summary.get(f"{lay}/{meth}"), key) for meth in methods), published[0].get(lay, "–"),
                  published[1].get(lay, "–")] for lay in layouts]  # fmt: skip
         header = ["layout", *methods, "ALLO (published)", "GGDO (published)"]
         lines += [f"**{title}**", "", *report.markdown_table(header, rows)]
-        for meth in methods:
-            if meth == "allo" or "allo" not in methods:
-                continue
-            pairs = [(summary.get(f"{lay}/{meth}"), summary.get(f"{lay}/allo")) for lay in layouts]
-            pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
-            wins = sum(a[key + "_mean"] >= b[key + "_mean"] for a, b in pairs)
-            lines.append(f"\n{meth} >= ALLO on {wins}/{len(pairs)} layouts.")
+        for base in (b for b in methods if b.startswith("allo")):
+            for meth in (m for m in methods if not m.startswith("allo")):
+                pairs = [(summary.get(f"{lay}/{meth}"), summary.get(f"{lay}/{base}")) for lay in layouts]
+                pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+                wins = sum(a[key + "_mean"] >= b[key + "_mean"] for a, b in pairs)
+                lines.append(f"\n{meth} >= {base} on {wins}/{len(pairs)} layouts.")
         lines.append("")
     report.write_markdown(out / "table.md", lines)
     _plot(summary, out, layouts, methods, dim)
@@ -122,9 +138,10 @@ def make_jobs(args: Any) -> list[dict[str, Any]]:
         {
             "id": f"{lay}__{meth}__k{args.k}__s{seed}",
             "artifacts": args.artifacts,
+            "variant": meth,
             "config": {
                 "layout": lay,
-                "method": meth,
+                "method": meth.removesuffix("+published"),
                 "k": args.k,
                 "steps": args.steps,
                 "seed": seed,
@@ -133,7 +150,7 @@ def make_jobs(args: Any) -> list[dict[str, Any]]:
                 **{key: v for key, v in overrides.items() if v is not None and v != ""},
             },
         }  # fmt: skip
-        for seed in range(args.seeds)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
         for lay in args.layouts
         for meth in args.methods
     ]
@@ -150,6 +167,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--extra-modes", type=int, default=None, help="override the oversampling (learn k+N, score k)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (several workers can share one GPU)")
     p.add_argument("--artifacts", action="store_true", help="also keep plots, TensorBoard logs and checkpoints")
+    p.add_argument("--first-seed", type=int, default=0, help="seeds first .. first+N-1 (final tables: fresh seeds)")
+    p.add_argument("--ddof", type=int, default=0, choices=[0, 1], help="std over seeds: 1 sample, 0 population")
     args = p.parse_args(argv)
     out = Path(args.out)
     jobs = make_jobs(args)
@@ -157,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     run_jobs("scripts.gridworld_benchmark:run_job", jobs, args, lambda r: f"raw {r['mean_cosine_similarity']:.4f} "
              f"rr {r['rr_mean_cosine_similarity']:.4f} ({r['wall_time_s']:.0f}s)")  # fmt: skip
     results = finished(out, jobs)
-    summarize(results, out, args.layouts, args.methods, args.k)
+    summarize(results, out, args.layouts, args.methods, args.k, args.ddof)
     print(f"{len(results)}/{len(jobs)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
 
 
