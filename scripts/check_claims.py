@@ -1,0 +1,165 @@
+"""Check that every headline number in the README is the number in its results file.
+
+    python -m scripts.check_claims            # one line per claim; exit 1 if any differs or is missing
+
+Each claim is a pattern in README.md whose captured numbers must equal what the results files give, formatted the
+way the README prints them. The headline table is checked cell by cell against the ``summary.json`` of the sweep
+its paragraph names. A README number without a results file behind it has no place here, and no place in the
+README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rlspectral.baselines import PUBLISHED_SCORES
+
+RESULTS = Path("results")
+
+
+def _json(path: str) -> Any:
+    return json.loads((RESULTS / path).read_text())
+
+
+def _seed_results(folder: str, prefix: str) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((RESULTS / folder).glob(f"{prefix}__s*/result.json"))]
+
+
+def _pm(values: list[float], fmt: str, ddof: int = 0) -> list[str]:
+    v = np.asarray(values, dtype=float)
+    return [format(v.mean(), fmt), format(v.std(ddof=ddof), fmt)]
+
+
+def headline_table(readme: str) -> list[tuple[str, str, str]]:
+    """(cell, README, file) for every cell of the headline table (the one headed ``| layout | nested-lora``)."""
+    lines = [ln for ln in readme.splitlines() if ln.startswith("|")]
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("| layout | nested-lora"))
+    header = [c.strip() for c in lines[start].strip("|").split("|")]
+    folder = re.search(r"`results/(gridworld[\w]*)/`\)", readme).group(1)
+    summary = _json(f"{folder}/summary.json")
+    out = []
+    for row in lines[start + 2 :]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if len(cells) != len(header):
+            break
+        layout = cells[0]
+        for col, cell in zip(header[1:], cells[1:]):
+            if col == "ALLO (published)":
+                want = format(PUBLISHED_SCORES["allo"][layout], "g")
+            elif col == "GGDO (published)":
+                want = format(PUBLISHED_SCORES["ggdo"][layout], "g")
+            else:
+                method = "allo" if col == "allo-tuned" else col  # the tuned runs were saved under "allo"
+                s = summary[f"{layout}/{method}"]
+                want = f"{s['raw_mean']:.4f} ± {s['raw_std']:.4f}"
+            out.append((f"{layout} / {col}", cell, want))
+    return out
+
+
+def _demo() -> list[str]:
+    s = _json("demo/summary.json")
+    agents = {a["agent"]: a for a in s["agents"]}
+    return [f"{agents['spectral (frozen)']['final_success_rate']:.2f}", f"{agents['raw xy']['final_success_rate']:.2f}",
+            f"{s['eigenfunctions']['mean_cosine_similarity']:.4f}"]  # fmt: skip
+
+
+def _speed() -> list[str]:
+    cpu = [r["time_to_0.99_s"] for r in _seed_results("speed", "nested-lora")]
+    gpu = [r["time_to_0.99_s"] for r in _seed_results("speed_gpu", "nested-lora")]
+    return [*_pm(cpu, ".1f"), *_pm(gpu, ".1f")]
+
+
+def _k50() -> list[str]:
+    s = _json("gridworld_k50_5000/summary.json")
+    lora = [v["raw_mean"] for k, v in s.items() if k.endswith("/nested-lora")]
+    allo = [v["raw_mean"] for k, v in s.items() if k.endswith("/allo")]
+    return [f"{min(lora):.2f}", f"{max(lora):.2f}", str(len(lora)), f"{s['GridMaze-32/nested-lora']['raw_mean']:.2f}",
+            f"{s['GridRoom-64/nested-lora']['raw_mean']:.2f}", f"{min(allo):.2f}", f"{max(allo):.2f}"]  # fmt: skip
+
+
+def _koopman() -> list[str]:
+    """NestedLoRA SVD's implied-timescale error: the largest per-system mean over seeds, and the worst run."""
+    runs = [r for r in _json("koopman/results.json") if r.get("kind") == "fit" and r["method"] == "lora-svd"]
+    systems = {r["system"] for r in runs}
+    means = [np.mean([r["max_abs_timescale_err"] for r in runs if r["system"] == s]) for s in systems]
+    return [f"{100 * max(means):.1f}", f"{100 * max(r['max_abs_timescale_err'] for r in runs):.1f}"]
+
+
+def _shaping() -> list[str]:
+    s = _json("shaping/summary.json")
+    return [f"{s[f'GridMaze-19/{v}']['steps_to_0.9_mean'] / 1000:.0f}" for v in ("shape-learned", "sparse")]
+
+
+def _doorkey() -> list[str]:
+    s = _json("exploration/summary.json")
+    novelty, ppo = s["MiniGrid-DoorKey-8x8-v0/ppo+novelty"], s["MiniGrid-DoorKey-8x8-v0/ppo"]
+    rnd = s["MiniGrid-DoorKey-8x8-v0/ppo+rnd"]
+    ppo_rnd = {f"{ppo['train_success'][0]:.2f}", f"{rnd['train_success'][0]:.2f}"}  # one number in the README
+    return [f"{novelty['train_success'][0]:.2f}", f"{novelty['train_success'][1]:.2f}", "/".join(sorted(ppo_rnd))]
+
+
+def _mountaincar() -> list[str]:
+    s = _json("continuous/summary.json")
+    nov, sac = s["MountainCarContinuous-v0/sac+novelty"], s["MountainCarContinuous-v0/sac"]
+    return [str(nov["flag_seeds"]), str(nov["seeds"]), str(sac["flag_seeds"]), str(sac["seeds"])]
+
+
+def _pointmaze() -> list[str]:
+    s = _json("pointmaze/summary.json")
+    return [f"{s['PointMaze_Medium-v3/nested-lora']['rr_mean']:.3f}", f"{s['PointMaze_Medium-v3/allo']['rr_mean']:.3f}"]
+
+
+N = r"([\d.]+)"
+# README pattern (numbers captured in order) -> what the results files give, formatted as printed
+CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
+    (rf"spectral features {N} final success vs raw xy {N}, eigenfunctions\s+mean cosine {N} as learned", _demo),
+    (rf"reach mean cosine 0\.99 on GridRoom-4 in\s+{N} ± {N} s on a 2-core CPU and {N} ± {N} s on an H100", _speed),
+    (rf"50 modes as learned {N}–{N} on {N} layouts \(GridMaze-32 {N}\s+and GridRoom-64 {N} vs the published "
+     rf"0\.736 / 0\.742\), `allo-tuned` {N}–{N}", _k50),  # fmt: skip
+    (rf"implied timescales within {N}% of the reference on average over 3 seeds\s+\(worst run {N}%\)", _koopman),
+    (rf"90%\s+DQN success in {N}k vs {N}k steps \(sparse\) on GridMaze-19", _shaping),
+    (rf"DoorKey-8x8 training success {N} ± {N} with\s+spectral novelty vs {N} for PPO and PPO \+ RND", _doorkey),
+    (rf"flag in {N}/{N} seeds \(plain SAC {N}/{N}\)", _mountaincar),
+    (rf"Medium maze RR mean cosine {N} vs ALLO {N}", _pointmaze),
+]
+
+
+def check(readme: str) -> list[str]:
+    """Every mismatch as one line (empty: every claim holds)."""
+    problems = []
+    for cell, got, want in headline_table(readme):
+        if got != want:
+            problems.append(f"headline table {cell}: README {got!r}, results {want!r}")
+    for pattern, source in CLAIMS:
+        m = re.search(pattern, readme)
+        if m is None:
+            problems.append(f"claim not found in the README: {pattern[:70]}...")
+            continue
+        got, want = list(m.groups()), source()
+        if [g.rstrip(".") for g in got] != want:
+            problems.append(f"{m.group(0)[:60]}...: README {got}, results {want}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--readme", default="README.md")
+    args = p.parse_args(argv)
+    problems = check(Path(args.readme).read_text())
+    for line in problems:
+        print(line)
+    n = len(headline_table(Path(args.readme).read_text())) + len(CLAIMS)
+    print(f"{n - len(problems)}/{n} README claims match their results files")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
