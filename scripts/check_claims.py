@@ -57,7 +57,7 @@ def headline_table(readme: str) -> list[tuple[str, str, str]]:
             elif col == "GGDO (published)":
                 want = format(PUBLISHED_SCORES["ggdo"][layout], "g")
             else:
-                method = "allo" if col == "allo-tuned" else col  # the tuned runs were saved under "allo"
+                method = col
                 s = summary[f"{layout}/{method}"]
                 want = f"{s['raw_mean']:.4f} ± {s['raw_std']:.4f}"
             out.append((f"{layout} / {col}", cell, want))
@@ -80,7 +80,7 @@ def _speed() -> list[str]:
 def _k50() -> list[str]:
     s = _json("gridworld_k50_5000/summary.json")
     lora = [v["raw_mean"] for k, v in s.items() if k.endswith("/nested-lora")]
-    allo = [v["raw_mean"] for k, v in s.items() if k.endswith("/allo")]
+    allo = [v["raw_mean"] for k, v in s.items() if k.endswith("/allo-tuned")]
     return [f"{min(lora):.2f}", f"{max(lora):.2f}", str(len(lora)), f"{s['GridMaze-32/nested-lora']['raw_mean']:.2f}",
             f"{s['GridRoom-64/nested-lora']['raw_mean']:.2f}", f"{min(allo):.2f}", f"{max(allo):.2f}"]  # fmt: skip
 
@@ -114,7 +114,7 @@ def _mountaincar() -> list[str]:
 
 def _pointmaze() -> list[str]:
     s = _json("pointmaze/summary.json")
-    return [f"{s['PointMaze_Medium-v3/nested-lora']['rr_mean']:.3f}", f"{s['PointMaze_Medium-v3/allo']['rr_mean']:.3f}"]
+    return [f"{s[f'PointMaze_Medium-v3/{m}']['rr_mean']:.3f}" for m in ("nested-lora", "allo-tuned")]
 
 
 N = r"([\d.]+)"

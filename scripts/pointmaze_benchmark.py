@@ -27,7 +27,7 @@ from rlspectral import report
 from rlspectral.sweep import finished, run_jobs, sweep_parser
 
 MAZES = ["PointMaze_UMaze-v3", "PointMaze_Medium-v3"]
-METHODS = ["nested-lora", "allo"]
+METHODS = ["nested-lora", "allo-tuned"]
 KEEP = ("layout", "method", "k", "n_states", "replay_states", "mean_cosine_similarity", "rr_mean_cosine_similarity",
         "steps", "wall_time_s", "steps_per_s")  # fmt: skip
 

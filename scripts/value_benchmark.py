@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--fits", default="results/gridworld_k50", help="directory of k = 50 fits with model.pt")
     p.add_argument("--out", default="results/value")
     p.add_argument("--layouts", nargs="*", default=LAYOUTS)
-    p.add_argument("--methods", nargs="*", default=["nested-lora", "allo"])
+    p.add_argument("--methods", nargs="*", default=["nested-lora", "allo-tuned"])
     p.add_argument("--dims", nargs="*", type=int, default=DIMS)
     p.add_argument("--fit-dim", type=int, default=50)
     p.add_argument("--sigma", type=float, default=3.0, help="random Fourier frequency scale (xy in [-1, 1])")
