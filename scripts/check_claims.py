@@ -150,7 +150,7 @@ def check(readme: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--readme", default="README.md")
     args = p.parse_args(argv)
     problems = check(Path(args.readme).read_text())

@@ -25,7 +25,7 @@ import numpy as np
 
 from rlspectral import report
 from rlspectral.baselines import PUBLISHED_SCORES
-from rlspectral.cli.fit import GridFitConfig, fit_gridworld, published_settings
+from rlspectral.experiments import GridFitConfig, fit_gridworld, published_settings
 from rlspectral.harness import SCALAR_KEYS
 from rlspectral.plots import pyplot, save_figure
 from rlspectral.sweep import finished, run_jobs, sweep_parser

@@ -34,7 +34,7 @@ KEEP = ("layout", "method", "k", "n_states", "replay_states", "mean_cosine_simil
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     """One fit on a maze's random-policy replay, scored against the reference."""
-    from rlspectral.cli.fit import MazeFitConfig, fit_pointmaze
+    from rlspectral.experiments import MazeFitConfig, fit_pointmaze
 
     cfg = MazeFitConfig(**job["config"])
     m = fit_pointmaze(cfg, out=job_dir, progress=False)

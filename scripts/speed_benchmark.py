@@ -33,7 +33,7 @@ STRAIGHTFORWARD = {
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     """One gridworld fit, its learning curve kept (no files)."""
-    from rlspectral.cli.fit import GridFitConfig, fit_gridworld
+    from rlspectral.experiments import GridFitConfig, fit_gridworld
     from rlspectral.harness import SCALAR_KEYS
 
     m = fit_gridworld(GridFitConfig(**job["config"]), progress=False)

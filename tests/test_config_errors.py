@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from rlspectral import ConfigError, EpisodicBuffer, LearnerConfig, SpectralError, transition
-from rlspectral.cli.fit import GridFitConfig, MazeFitConfig
 from rlspectral.cli.main import main
 from rlspectral.config import config_dict
 from rlspectral.errors import DataError
+from rlspectral.experiments import GridFitConfig, MazeFitConfig
 from rlspectral.harness import FitConfig
 from rlspectral.networks import NetworkConfig
 from rlspectral.operators import make_operator

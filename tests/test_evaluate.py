@@ -105,7 +105,7 @@ def test_untrained_spectral_features_warn_loudly(tmp_path, capsys):
 
 
 def test_evaluate_help_does_not_import_stable_baselines3():
-    code = "import sys, argparse; from rlspectral.agents.evaluate import add_evaluate_arguments; "
+    code = "import sys, argparse; from rlspectral.cli.evaluate import add_evaluate_arguments; "
     code += "add_evaluate_arguments(argparse.ArgumentParser()); print('stable_baselines3' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.stdout.strip() == "False", res.stderr[-1000:]

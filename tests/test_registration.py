@@ -57,7 +57,7 @@ def test_installed_names_cannot_collide(tmp_path):
 
 # tqdm / matplotlib: progress bars and plots; ray: the optional sweep engine (imported inside run_sweep)
 CORE_THIRD_PARTY = {"torch", "numpy", "scipy", "tqdm", "matplotlib", "ray"}
-ABOVE_CORE = ("rlspectral.sb3", "rlspectral.cli", "rlspectral.envs", "rlspectral.agents")
+ABOVE_CORE = ("rlspectral.sb3", "rlspectral.cli", "rlspectral.experiments", "rlspectral.envs", "rlspectral.agents")
 
 
 def test_core_modules_import_nothing_above_the_core():

@@ -10,8 +10,9 @@ import pytest
 import torch
 from stable_baselines3 import DQN, PPO
 
-from rlspectral.agents import RECIPES, add_train_arguments, recipe, run_train, train
+from rlspectral.agents import RECIPES, recipe, train
 from rlspectral.agents.train import ALGO_NAMES, BONUS_NAMES
+from rlspectral.cli.train import add_train_arguments, run_train
 from rlspectral.sb3 import BONUSES
 
 QUICK = {  # a CI-sized schedule
@@ -107,7 +108,7 @@ def test_recipes_are_consistent():
 
 
 def test_help_does_not_import_stable_baselines3():
-    code = "import sys, argparse; from rlspectral.agents.train import add_train_arguments; "
+    code = "import sys, argparse; from rlspectral.cli.train import add_train_arguments; "
     code += "add_train_arguments(argparse.ArgumentParser()); print('stable_baselines3' in sys.modules)"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.stdout.strip() == "False", res.stderr[-1000:]

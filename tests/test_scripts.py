@@ -28,7 +28,7 @@ def test_help(name, monkeypatch, capsys):
         runpy.run_module(f"scripts.{name}", run_name="__main__", alter_sys=True)
     assert stop.value.code == 0
     text = capsys.readouterr().out
-    assert text.startswith("usage:") and "--out" in text
+    assert text.startswith("usage:") and ("--out" in text or name == "check_claims")  # check_claims writes nothing
     assert f"python -m scripts.{name}" in text  # the header shows how to run it
 
 

@@ -19,7 +19,7 @@ LAYOUT = "GridRoom-4"
 
 def run_demo(out: Path, quick: bool = False, seeds: int = 3) -> dict[str, Any]:
     from rlspectral.agents.train import train
-    from rlspectral.cli.fit import GridFitConfig, fit_gridworld
+    from rlspectral.experiments import GridFitConfig, fit_gridworld
     from rlspectral.plots import save_curves
 
     out.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """The ``rlspectral`` command line: ``fit`` (gridworld eigenfunctions), ``fit-traj`` (Koopman eigenfunctions of a
-trajectory file), ``train`` (an SB3 agent), ``demo``."""
+trajectory file), ``train`` (an SB3 agent), ``evaluate`` (a trained agent on its own environment), ``demo``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import sys
 import warnings
 from pathlib import Path
 
+from rlspectral.cli.evaluate import add_evaluate_arguments, run_evaluate
 from rlspectral.cli.fit import add_fit_arguments, run_fit
+from rlspectral.cli.train import add_train_arguments, run_train
 from rlspectral.errors import SpectralError, command_line_message
 
 
@@ -26,15 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     fit = sub.add_parser("fit", help="learn gridworld eigenfunctions from random-walk replay and score them")
     add_fit_arguments(fit)
-    try:
-        from rlspectral.agents.train import add_train_arguments
-
-        add_train_arguments(sub.add_parser("train", help="train an SB3 agent with spectral features / bonuses"))
-        from rlspectral.agents.evaluate import add_evaluate_arguments
-
-        add_evaluate_arguments(sub.add_parser("evaluate", help="run a model saved by train on its own environment"))
-    except ImportError:  # pragma: no cover - agents not installed
-        pass
+    add_train_arguments(sub.add_parser("train", help="train an SB3 agent with spectral features / bonuses"))
+    add_evaluate_arguments(sub.add_parser("evaluate", help="run a model saved by train on its own environment"))
     from rlspectral.cli.traj import add_traj_arguments
 
     add_traj_arguments(sub.add_parser("fit-traj", help="Koopman eigenfunctions from a trajectory file (.npy/.npz)"))
@@ -72,12 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_traj(args)
         if args.command == "train":
-            from rlspectral.agents.train import run_train
-
             return run_train(args)
         if args.command == "evaluate":
-            from rlspectral.agents.evaluate import run_evaluate
-
             return run_evaluate(args)
         return run_demo(args)
     except SpectralError as e:  # a ConfigError about a field names the flag behind it (--batch-size, not batch_size)
