@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rlspectral.agents.recipes import BASE, merge, recipe
+from rlspectral.config import check, is_int
 from rlspectral.errors import ConfigError, SpectralError
 
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
@@ -154,6 +155,8 @@ def train(
 
     own, algo_overrides = _split_overrides(overrides)
     rec = merge(recipe(algo, env_id, own.pop("obs", None)), {**own, "algo": algo_overrides})
+    check(is_int(rec["n_envs"]) and rec["n_envs"] >= 1, "n_envs", rec["n_envs"], "pass an integer >= 1")
+    check(is_int(rec.get("threads", 0)) and rec.get("threads", 0) >= 0, "threads", rec.get("threads"), "pass >= 0")
     steps = rec["steps"] = int(steps if steps is not None else rec["steps"])
     checkpoint, progress = rec.pop("checkpoint", None), rec.pop("progress", True)
     if rec.get("threads"):

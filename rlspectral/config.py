@@ -43,7 +43,7 @@ def check_int(cfg: Any, minimum: int, *fields: str) -> None:
 
 def check_choice(cfg: Any, name: str, choices: tuple[str, ...]) -> None:
     value = getattr(cfg, name)
-    check(value in choices, name, value, f"use one of {', '.join(choices)}")
+    check(value in choices, name, value, f"pass one of {', '.join(choices)}")
 
 
 def check_sizes(cfg: Any, name: str) -> None:

@@ -87,7 +87,7 @@ def test_bad_arguments_and_short_trajectories(tmp_path, capsys):
         run_traj(_parse(str(tmp_path / "short.npy"), "--lag", "5"))
     # Flags are checked by TrajFitConfig: one ConfigError line naming the field, the value and what to pass.
     for argv, message in [
-        (["--lag", "0"], "lag=0: pass a lag >= 1"),
+        (["--lag", "0"], "lag=0: pass an integer >= 1"),
         (["--lag", "1", "--k", "1"], "k=1: pass k >= 2"),
         (["--lag", "1", "--dim", "1"], "k=1: pass k >= 2"),  # the old flag name
         (["--lag", "1", "--shift", "-1"], "shift=-1.0: pass a finite number > 0"),

@@ -34,7 +34,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Run ``train`` from parsed flags; a bad env, space or flag is one line on stderr and exit code 2."""
     overrides: dict[str, Any] = {"progress": not args.no_progress}
     for name in ("mode", "checkpoint", "obs", "n_envs", "threads"):
-        if getattr(args, name, None):
+        if getattr(args, name, None) is not None:
             overrides[name] = getattr(args, name)
     if args.bonus_coef is not None:
         overrides["bonus_kwargs"] = {"coef": args.bonus_coef}

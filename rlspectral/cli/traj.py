@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlspectral.errors import ConfigError, SpectralError
+from rlspectral.errors import SpectralError
 from rlspectral.koopman import TRAJ_METHODS, TrajFitConfig, fit_trajectories, lagged_pairs
 
 KEYS = ("trajectories", "x")
@@ -125,15 +125,15 @@ def run_traj(args: argparse.Namespace) -> int:
         reversible=not args.irreversible,
         standardize=True,
         seed=args.seed,
+        holdout=args.holdout,
+        threads=args.threads,
     )
-    if not 0 <= args.holdout < 1:
-        raise ConfigError(f"holdout={args.holdout}: pass a share in [0, 1)")
     trajs = load_trajectories(args.path)
     if trajs.shape[1] <= args.lag:
         raise SpectralError(f"{args.path}: trajectories have {trajs.shape[1]} states, not more than --lag {args.lag}")
     if args.threads:
         torch.set_num_threads(args.threads)
-    train, test = split_holdout(trajs, args.holdout, args.lag)
+    train, test = split_holdout(trajs, cfg.holdout, cfg.lag)
     fit = fit_trajectories(train, cfg, progress=not args.no_progress)
     model = fit.fetch_model()
     metrics: dict = {

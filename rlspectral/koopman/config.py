@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
-from numbers import Integral, Real
+from dataclasses import dataclass, field
 from typing import Any
 
-from rlspectral.errors import ConfigError
+from rlspectral.config import check, check_choice, check_int, check_sizes, config_dict, is_int, is_real
 from rlspectral.objectives import OBJECTIVES
 
 # The objectives defined for two networks on a time-lag operator (from the one table in rlspectral.objectives),
 # plus the generator (NestedLoRA on Dirichlet-form moments, rlspectral.koopman.generator).
 TRAJ_METHODS: tuple[str, ...] = (*(m for m, (cls, _) in OBJECTIVES.items() if cls.supports_svd), "generator")
-
-
-def _check(ok: bool, name: str, value: Any, fix: str) -> None:
-    if not ok:
-        raise ConfigError(f"{name}={value!r}: {fix}")
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
 @dataclass
@@ -49,25 +34,23 @@ class TrajFitConfig:
     standardize: bool = False  # the network sees (x - mean) / std of the training data
     eval_pairs: int = 200_000
     seed: int = 0
+    holdout: float = 0.2  # share of the trajectories (or of one trajectory's time axis) held out for VAMP scores
+    threads: int = 0  # torch threads (0: torch's default)
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Check every field; a bad one is a one-line :class:`~rlspectral.errors.ConfigError` naming it."""
         self.hidden = tuple(self.hidden)
-        _check(self.method in TRAJ_METHODS, "method", self.method, f"pass one of {', '.join(TRAJ_METHODS)}")
-        _check(_positive_int(self.lag), "lag", self.lag, "pass a lag >= 1 (in saved steps)")
-        _check(_positive_int(self.k) and self.k >= 2, "k", self.k, "pass k >= 2: the first mode is the constant")
-        for name in ("steps", "batch_size", "eval_pairs"):
-            _check(_positive_int(getattr(self, name)), name, getattr(self, name), "pass an integer >= 1")
+        check_choice(self, "method", TRAJ_METHODS)
+        check_int(self, 1, "lag", "steps", "batch_size", "eval_pairs")
+        check(is_int(self.k) and self.k >= 2, "k", self.k, "pass k >= 2: the first mode is the constant")
+        check_int(self, 0, "fourier_features", "threads")
         for name in ("dt", "lr", "beta", "shift", "fourier_scale"):
-            _check(_positive(getattr(self, name)), name, getattr(self, name), "pass a finite number > 0")
-        _check(
-            isinstance(self.fourier_features, Integral) and self.fourier_features >= 0,
-            "fourier_features",
-            self.fourier_features,
-            "pass an integer >= 0 (0: raw input)",
-        )
-        _check(all(_positive_int(h) for h in self.hidden), "hidden", self.hidden, "pass layer widths >= 1")
-        _check(isinstance(self.objective_kwargs, dict), "objective_kwargs", self.objective_kwargs, "pass a dict")
+            value = getattr(self, name)
+            check(is_real(value) and value > 0, name, value, "pass a finite number > 0")
+        check(is_real(self.holdout) and 0 <= self.holdout < 1, "holdout", self.holdout, "pass a share in [0, 1)")
+        check_sizes(self, "hidden")
+        check(isinstance(self.objective_kwargs, dict), "objective_kwargs", self.objective_kwargs, "pass a dict")
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: list(v) if isinstance(v, tuple) else v for key, v in asdict(self).items()}
+        return config_dict(self)
