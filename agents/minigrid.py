@@ -52,7 +52,6 @@ from rlspectral.registration import FOURROOMS_LAYOUT_SEED, MINIGRID_IDS  # noqa:
 
 # Channel scales of the full grid encoding: object index, colour index, state (door state 0-2, agent direction 0-3).
 CHANNEL_MAX = np.array([max(OBJECT_TO_IDX.values()), max(COLOR_TO_IDX.values()), 3], dtype=np.float32)
-FIXED_IDS = MINIGRID_IDS  # the rlspectral/MiniGrid-* ids and their make_minigrid kwargs
 
 
 def _minigrid_base(env: gym.Env, what: str) -> MiniGridEnv:

@@ -1,6 +1,6 @@
 """Value functions of a goal gridworld: the exact V*, and how well a feature set represents it.
 
-The goal task is that of ``rlspectral/<Layout>-Goal-v0`` (:func:`rlspectral.agents.environments.goal_gridworld`):
+The goal task is that of ``rlspectral/<Layout>-Goal-v0`` (:func:`rlspectral.envs.gridworld.goal_gridworld`):
 goal = the last free cell in row-major order, reward 1 on arrival, the episode ends there. ``relative_error`` is the
 error of the least-squares V* on features (with an intercept), ||V_hat - V*|| / ||V* - mean(V*)|| (1.0 = no better
 than a constant); ``polynomial_features`` and ``random_fourier`` are the non-spectral bases it is compared on.

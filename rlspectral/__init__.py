@@ -1,7 +1,15 @@
 """rlspectral: learn Laplacian / successor / Koopman eigenfunctions with nested spectral objectives."""
 
 from rlspectral.buffer import EpisodicBuffer, PairSampler
-from rlspectral.errors import CheckpointError, ConfigError, DivergenceError, LayoutError, SpectralError
+from rlspectral.errors import (
+    CheckpointError,
+    ConfigError,
+    DataError,
+    DivergenceError,
+    LayoutError,
+    MissingDependencyError,
+    SpectralError,
+)
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.metrics import cosine_similarity, eigenvalue_error
 from rlspectral.moments import Moments, estimate_moments, exact_moments, rayleigh_ritz
@@ -16,11 +24,13 @@ register_envs()  # the rlspectral/* gym ids (string entry points: no env module 
 __all__ = [
     "CheckpointError",
     "ConfigError",
+    "DataError",
     "DivergenceError",
     "EpisodicBuffer",
     "LayoutError",
     "LearnerConfig",
     "METHODS",
+    "MissingDependencyError",
     "Moments",
     "Operator",
     "PairSampler",

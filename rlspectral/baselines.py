@@ -1,7 +1,7 @@
 """The baselines' published settings, as data.
 
 ALLO (Gomez, Bowling, Machado, ICLR 2024) and GGDO (Wang et al., ICML 2021) as the ALLO authors ran them in
-tarod13/laplacian_dual_dynamics (the code behind the published gridworld numbers in DESIGN.md "Published anchors").
+tarod13/laplacian_dual_dynamics (the code behind the published gridworld scores, :data:`PUBLISHED_SCORES`).
 Each value cites its source: a file of that repository and the key (yaml) or function (python). Where the value is
 translated into this package's units, the comment says how. ``docs/baselines.md`` has the full table, the update
 rules and what this package's harness does differently.
@@ -42,7 +42,7 @@ PUBLISHED: dict[str, dict[str, Any]] = {
         "operator": "successor:0.9",
         "transitions": 200_000,  # al.yaml `n_samples: 200000` (replay size; random uniform policy)
         "episode_length": 50,  # al.yaml `max_episode_steps: 50`
-        # al.yaml `total_train_steps: 50000`; the paper's runs (DESIGN.md anchors: ~200k steps) override it on the
+        # al.yaml `total_train_steps: 50000`; the paper's runs (~200k steps) override it on the
         # command line (job-scripts/exp1_max.sh passes --total_train_steps 400000 --n_samples 3000000 in a sweep).
         "steps": 50_000,
         "fourier_features": 0,  # inputs: (row, col) / grid shape - 0.5 (src/env/wrapper/transform.py), no features
@@ -74,14 +74,6 @@ PUBLISHED: dict[str, dict[str, Any]] = {
         "realign_every": 0,
     },
 }
-
-
-def published(method: str) -> dict[str, Any]:
-    """A copy of the published settings of ``method`` ("allo" or "ggdo")."""
-    if method not in PUBLISHED:
-        raise KeyError(f"no published settings for {method!r}; known: {', '.join(PUBLISHED)}")
-    entry = PUBLISHED[method]
-    return {**entry, "objective_kwargs": dict(entry["objective_kwargs"])}
 
 
 # The published gridworld scores (xy, k = 11, mean cosine similarity over 60 seeds, ~200k steps of batch 1024):

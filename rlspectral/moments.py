@@ -5,7 +5,7 @@ chunks. Chunks hold different pairs, so estimates from different chunks are inde
 two of them is unbiased; no estimate is ever squared. Per chunk s:
 
 * ``C_s = mean_{b in s} f(x_b) g(y_b)^T`` estimates <f_i, T g_j>. For a self-adjoint operator it is
-  symmetrized; for an operator ``a T + c I`` (lazy transition: a = c = 1/2; a spectral shift kappa for
+  symmetrized; for an operator ``a T + c I`` (lazy transition: a = c = 1/2; a spectral shift s for
   NestedOMM) it becomes ``a C_s + c M_s``.
 * ``M_s`` is the Gram <f_i, f_j>. One network (EVD): both ends of the chunk's pairs, since x and y share
   the stationary marginal rho. Two networks (SVD): ``Mf_s`` is f's Gram on x and ``Mg_s`` g's Gram on y.

@@ -1,6 +1,6 @@
 """DQN on goal gridworlds: spectral features and eigenfunction-distance reward shaping vs baselines, side by side.
 
-    python -m scripts.gridworld_benchmark --out results/gridworld_k50 --dim 50 --artifacts ...   # the fits (once)
+    python -m scripts.gridworld_benchmark --out results/gridworld_k50 --k 50 --artifacts ...   # the fits (once)
     python -m scripts.shaping_benchmark --fits results/gridworld_k50 --out results/shaping      # resumable
     python -m scripts.shaping_benchmark --out results/shaping --summarize-only                  # tables only
 

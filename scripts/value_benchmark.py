@@ -1,6 +1,6 @@
 """Value learning on k features: least-squares fit of the exact V* of a goal gridworld, relative error vs k.
 
-    python -m scripts.gridworld_benchmark --out results/gridworld_k50 --dim 50 --artifacts ...   # the fits (once)
+    python -m scripts.gridworld_benchmark --out results/gridworld_k50 --k 50 --artifacts ...   # the fits (once)
     python -m scripts.value_benchmark --fits results/gridworld_k50 --out results/value
 
 V* is computed by value iteration on the goal task of ``rlspectral/<Layout>-Goal-v0`` (goal = bottom-right free

@@ -9,7 +9,9 @@ import pytest
 import torch
 
 from rlspectral import cosine_similarity, estimate_moments, exact_moments, make_objective
-from rlspectral.baselines import PUBLISHED, published
+from rlspectral.baselines import PUBLISHED
+from rlspectral.errors import ConfigError
+from rlspectral.experiments import published_settings
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.moments import Moments
 from rlspectral.objectives import ALLO, ALLOTuned
@@ -47,10 +49,12 @@ def test_defaults_are_the_published_ones():
     }
     assert float(obj.barrier) == kw["barrier_init"] == 1.0
     assert (obj.lr_duals, obj.max_duals, obj.lr_barrier, obj.max_barrier) == (1e-4, 100.0, 1.0, 1e4)
-    assert published("allo")["batch_size"] == 1024 and published("allo")["schedule"] == "constant"
-    make_objective("ggdo", 3, **published("ggdo")["objective_kwargs"])  # the GGDO preset builds
-    with pytest.raises(KeyError):
-        published("nested-lora")
+    settings = published_settings("allo")  # what rlspectral fit --preset published applies
+    assert settings["batch_size"] == 1024 and settings["schedule"] == "constant" and settings["fourier_features"] == 0
+    assert settings["episodes"] * settings["episode_length"] == 200_000
+    make_objective("ggdo", 3, **published_settings("ggdo")["objective_kwargs"])  # the GGDO preset builds
+    with pytest.raises(ConfigError, match="published exists for allo, ggdo"):
+        published_settings("nested-lora")
 
 
 def test_loss_and_gradients_match_the_authors_formulas():

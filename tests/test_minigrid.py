@@ -10,7 +10,6 @@ import pytest
 from rlspectral.agents import recipe, train
 from rlspectral.agents.environments import make_env
 from rlspectral.agents.minigrid import (
-    FIXED_IDS,
     FixedLayout,
     exact_eigenpairs,
     layout_grid,
@@ -20,6 +19,7 @@ from rlspectral.agents.minigrid import (
 )
 from rlspectral.agents.recipes import family
 from rlspectral.errors import SpectralError
+from rlspectral.registration import MINIGRID_IDS
 from rlspectral.sb3 import spectral_obs_shape
 
 FIXED = "rlspectral/MiniGrid-FourRooms-Fixed-v0"
@@ -45,7 +45,7 @@ def test_fixed_fourrooms_keeps_its_layout_across_resets_and_seeds():
 
 
 def test_fixed_layout_random_start_moves_only_the_agent():
-    env = make_minigrid("MiniGrid-FourRooms-v0", layout_seed=FIXED_IDS[FIXED]["layout_seed"], random_start=True)
+    env = make_minigrid("MiniGrid-FourRooms-v0", layout_seed=MINIGRID_IDS[FIXED]["layout_seed"], random_start=True)
     starts, walls = set(), None
     for seed in range(6):
         env.reset(seed=seed)

@@ -30,7 +30,7 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--operator", default=d.operator, help="transition | lazy | successor[:lambda]")
+    p.add_argument("--operator", default=d.operator, help="transition | lazy | successor[:lambda] | time-lag[:tau]")
     p.add_argument("--episodes", type=int, default=d.episodes, help="random-walk episodes of replay")
     p.add_argument("--episode-length", type=int, default=d.episode_length)
     p.add_argument("--seed", type=int, default=d.seed)

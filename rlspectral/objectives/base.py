@@ -16,7 +16,7 @@ class SpectralObjective(nn.Module):
     Attributes read by the learner:
         splits: how many independent chunks the batch is cut into.
         sequential: whether moments carry sequential-nesting stop-gradients.
-        shift: kappa added to the operator (T + kappa I) inside the moment estimates.
+        shift: s added to the operator (T + s I) inside the moment estimates.
         supports_svd: whether the objective is defined for two networks (f, g) and a non-self-adjoint T.
     """
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from rlspectral.errors import ConfigError
 from rlspectral.moments import Moments
 from rlspectral.objectives.base import SpectralObjective, cross_products
 
@@ -21,7 +22,7 @@ class GraphDrawing(SpectralObjective):
     def __init__(self, k: int, generalized: bool = True, beta: float = 5.0, penalty: str = "uniform", **kw):
         super().__init__(k, "joint", **kw)
         if penalty not in ("uniform", "nested"):
-            raise ValueError(f"penalty must be 'uniform' or 'nested', got {penalty!r}")
+            raise ConfigError(f"penalty must be 'uniform' or 'nested', got {penalty!r}")
         self.beta = beta
         self.nested_penalty = penalty == "nested"
         if not generalized:

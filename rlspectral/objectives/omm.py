@@ -4,7 +4,7 @@ Order p (unnested): ``L = -tr(Q_p(M) C)`` with ``Q_p(S) = sum_{r=0}^{2p-1} (I - 
 ``-2 tr C + tr(C M)``; nested (joint): ``-2 sum_i v_i C_ii + sum_ij P_ij C_ij M_ij``. The optimum is an
 orthonormal basis f_i = phi_i of the top-k eigenspace, in order under nesting; eigenvalues come from the
 Rayleigh quotient. C and M (and each factor of Q_p) come from independent chunks. OMM diverges on a
-negative eigenvalue: use a PSD operator (lazy transition) or a shift ``T + kappa I`` (``shift=kappa``).
+negative eigenvalue: use a PSD operator (lazy transition) or a shift ``T + s I`` (``shift=s``).
 """
 
 from __future__ import annotations
