@@ -47,6 +47,7 @@ def test_train_writes_what_evaluate_needs(run_dir):
     assert gym.make(GOAL).observation_space.shape == (2,)
 
 
+@pytest.mark.slow
 def test_evaluate_command_replays_the_run_on_its_own_env(run_dir, capsys):
     assert main(["evaluate", "--model", str(run_dir), "--episodes", "3", "--seed", "1"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
@@ -87,6 +88,7 @@ def test_bad_model_dirs_are_one_line_exit_2(run_dir, tmp_path, capsys):
         evaluate_run(run_dir, episodes=0)
 
 
+@pytest.mark.slow
 def test_untrained_spectral_features_warn_loudly(tmp_path, capsys):
     out = tmp_path / "untrained"
     argv = ["train", "--env", GOAL, "--features", "spectral", "--steps", "256", "--out", str(out), "--no-progress",

@@ -24,6 +24,7 @@ def test_zoo_hyperparams_entries():
     assert ENV in namespace["hyperparams"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("rl_zoo3") is None, reason="rl_zoo3 not installed (the zoo extra)")
 def test_rl_zoo3_trains_with_the_spectral_extractor(tmp_path):
     from stable_baselines3 import PPO
