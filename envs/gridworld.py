@@ -47,6 +47,8 @@ def read_layout(name_or_path: str | Path) -> tuple[str, str]:
         return p.stem, p.read_text()
     f = resources.files("rlspectral.envs").joinpath("layouts", f"{name_or_path}.txt")
     if not f.is_file():
+        if any(sep in str(name_or_path) for sep in "/\\") or str(name_or_path).endswith(".txt"):
+            raise LayoutError(f"{name_or_path}: layout file not found (a text file, X or # = wall)")
         raise LayoutError(f"unknown layout {name_or_path!r}; built-in layouts: {', '.join(builtin_layouts())}")
     return str(name_or_path), f.read_text()
 

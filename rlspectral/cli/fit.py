@@ -13,7 +13,8 @@ def _layout_from(args: argparse.Namespace) -> str:
     env = args.env
     if env.startswith("rlspectral/"):
         env = env[len("rlspectral/") :]
-    return env[:-3] if env.endswith("-v0") else env
+    env = env[:-3] if env.endswith("-v0") else env
+    return env.removesuffix("-Goal")  # a Goal variant has its layout's spectrum (the goal does not change P)
 
 
 def add_fit_arguments(p: argparse.ArgumentParser) -> None:
