@@ -14,24 +14,20 @@ from the command line with ``-params``, e.g. a shorter spectral schedule for a s
     -n 2048 -params callback:"[{'rlspectral.sb3.SpectralCallback': dict(learning_starts=512, train_freq=512)}]"
 """
 
+from rlspectral.agents.recipes import recipe
 from rlspectral.registration import layout_names
 from rlspectral.sb3.zoo import zoo_hyperparams
 
-PPO = {
-    "n_envs": 8,
-    "n_steps": 128,
-    "batch_size": 256,
-    "n_epochs": 4,
-    "learning_rate": 3e-4,
-    "ent_coef": 0.01,
-    "gamma": 0.99,
-}
-LEARNER = {"k": 8, "hidden": [], "lr": 3e-2, "operator": "successor:0.9", "method": "nested-lora"}
-SCHEDULE = {"train_freq": 2000, "gradient_steps": 50, "learning_starts": 5000, "batch_size": 2048}
+# the ("ppo", "gridworld") recipe for one-hot cells: PPO's settings, the eigenfunction network, the online schedule
+REC = recipe("ppo", "rlspectral/GridRoom-4-Goal-v0", obs="onehot")
+PPO = {key: v for key, v in REC["algo"].items() if key != "policy_kwargs"}
+LEARNER = REC["spectral"]
+SCHEDULE = REC["callback"]
 
 hyperparams = {
     f"rlspectral/{name}-Goal-v0": zoo_hyperparams(
-        LEARNER, 50_000, schedule=SCHEDULE, policy_kwargs={"net_arch": [64, 64]}, **PPO
+        LEARNER, REC["steps"], schedule=SCHEDULE, policy_kwargs=REC["algo"]["policy_kwargs"], n_envs=REC["n_envs"],
+        **PPO,
     )
     for name in layout_names()
 }
