@@ -51,6 +51,7 @@ class FitConfig:
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
     realign_every: int = 0  # nested methods only: Rayleigh-Ritz step on the output layer every N steps and at the end
     schedule: str = "cosine"  # learning rate: cosine (to 5% over ``steps``) | constant (the baselines' published)
+    final_realign_batches: int = 50  # with realign_every: the fit's last Rayleigh-Ritz step on N fresh batches
 
     def __post_init__(self) -> None:
         """Check every field; a bad one is a one-line :class:`ConfigError` naming it. The learner's fields (method,
@@ -71,7 +72,7 @@ class FitConfig:
             obs_shape=tuple(obs_shape), k=k, method=self.method, operator=self.operator, hidden=tuple(self.hidden),
             fourier_features=fourier_features, fourier_scale=fourier_scale, lr=self.lr, schedule=self.schedule,
             total_steps=self.steps, dedup=dedup, seed=self.seed, objective_kwargs={**shift, **self.objective_kwargs},
-            realign_every=self.realign_every if nested else 0,
+            realign_every=self.realign_every if nested else 0, final_realign_batches=self.final_realign_batches,
         )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:

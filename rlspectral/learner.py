@@ -52,6 +52,7 @@ class LearnerConfig:
     ema: float = 0.98
     realign_every: int = 0  # nested methods: Rayleigh-Ritz step on the output layer every N fit() steps and at the end
     realign_batches: int = 0  # moments for that step: 0 = the running EMA (~50 batches), N = N fresh batches
+    final_realign_batches: int = 50  # the last step of fit(): moments from N fresh batches (0: as realign_batches)
     divergence_limit: float = 1e6
     seed: int = 0
 
@@ -64,7 +65,7 @@ class LearnerConfig:
         self.network_config()
         check(is_real(self.lr) and self.lr > 0, "lr", self.lr, "pass a learning rate > 0, e.g. 1e-3")
         check_choice(self, "schedule", ("constant", "cosine"))
-        check_int(self, 0, "total_steps", "warmup_steps", "realign_every", "realign_batches")
+        check_int(self, 0, "total_steps", "warmup_steps", "realign_every", "realign_batches", "final_realign_batches")
         check(is_real(self.grad_clip) and self.grad_clip >= 0, "grad_clip", self.grad_clip, "pass a norm >= 0 (0: off)")
         check(is_real(self.ema) and 0 <= self.ema < 1, "ema", self.ema, "pass a decay in [0, 1), e.g. 0.98")
         check(self.divergence_limit > 0, "divergence_limit", self.divergence_limit, "pass a loss magnitude > 0")
@@ -246,8 +247,12 @@ class SpectralLearner:
         for i in bar:
             stats = self.update(*sampler(batch_size))
             if every and (self.step % every == 0 or i == steps - 1):
-                if self.config.realign_batches:
-                    self.refresh_moments(sampler, batches=self.config.realign_batches, batch_size=batch_size)
+                # the fit ends in the best basis it can estimate: the last step solves on fresh batches
+                batches = self.config.realign_batches
+                if i == steps - 1 and self.config.final_realign_batches:
+                    batches = self.config.final_realign_batches
+                if batches:
+                    self.refresh_moments(sampler, batches=batches, batch_size=batch_size)
                 self.realign()
             if callback is not None and callback_every and self.step % callback_every == 0:
                 extra = callback(self) or {}

@@ -129,7 +129,8 @@ def _plot(summary: dict[str, Any], out: Path, layouts: list[str], methods: list[
 
 def make_jobs(args: Any) -> list[dict[str, Any]]:
     """One fit per (seed, layout, method), the command line's overrides applied."""
-    overrides = {"operator": args.operator, "realign_every": args.realign_every, "extra_modes": args.extra_modes}
+    overrides = {"operator": args.operator, "realign_every": args.realign_every, "extra_modes": args.extra_modes,
+                 "final_realign_batches": args.final_realign_batches}  # fmt: skip
     return [
         {
             "id": f"{lay}__{meth}__k{args.k}__s{seed}",
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--operator", default=None, help="override the fit's operator, e.g. successor:0.95 (ablations)")
     p.add_argument("--realign-every", type=int, default=None, help="override the fit's Rayleigh-Ritz step (0: off)")
     p.add_argument("--extra-modes", type=int, default=None, help="override the oversampling (learn k+N, score k)")
+    p.add_argument("--final-realign-batches", type=int, default=None, help="override the last Rayleigh-Ritz batches")
     p.add_argument("--device", default="cpu", help="cpu or cuda (several workers can share one GPU)")
     p.add_argument("--artifacts", action="store_true", help="also keep plots, TensorBoard logs and checkpoints")
     p.add_argument("--first-seed", type=int, default=0, help="seeds first .. first+N-1 (final tables: fresh seeds)")

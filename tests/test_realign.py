@@ -83,3 +83,30 @@ def test_fit_with_realign_orders_the_modes_of_a_sampled_gridworld():
     cos, mean = cosine_similarity(phi.numpy(), vecs, vals)
     assert mean >= 0.99, cos
     np.testing.assert_allclose(learner.operator.to_transition(values), vals, atol=0.02)
+
+
+@pytest.mark.parametrize("final", [50, 0])
+def test_a_fit_ends_in_the_rayleigh_ritz_basis_of_fresh_batches(final, monkeypatch):
+    """With ``final_realign_batches`` the last step of fit() re-estimates the moments on fresh batches (not the
+    lagging EMA) and rotates the outputs onto their Rayleigh-Ritz basis: the modes a user gets as learned are the
+    ``solve=True`` modes of the moments the fit ends with."""
+    grid = load_grid("GridRoomSmall-1")
+    k = 8
+    buf = random_walk_buffer(grid, "onehot", n_episodes=2000, episode_length=50, seed=1)
+    cfg = LearnerConfig(
+        obs_shape=buf.obs_shape, k=k, method="nested-lora", hidden=(), lr=3e-2, total_steps=200,
+        objective_kwargs={"shift": 0.1}, realign_every=100, final_realign_batches=final,
+    )  # fmt: skip
+    learner = SpectralLearner(cfg)
+    refreshed = []
+    refresh = learner.refresh_moments
+    spy = lambda *a, **kw: refreshed.append((learner.step, kw)) or refresh(*a, **kw)  # noqa: E731
+    monkeypatch.setattr(learner, "refresh_moments", spy)
+    learner.fit(PairSampler(buf, learner.operator, seed=0), 200, batch_size=2048, progress=False)
+    assert refreshed == ([(200, {"batches": final, "batch_size": 2048})] if final else [])
+    x = torch.from_numpy(grid.observations("onehot"))
+    _, raw = learner.eigenfunctions(x)
+    _, solved = learner.eigenfunctions(x, solve=True)
+    raw, solved = raw.numpy(), solved.numpy()
+    cos = np.abs(np.sum(raw * solved, axis=0)) / (np.linalg.norm(raw, axis=0) * np.linalg.norm(solved, axis=0))
+    assert cos.min() > 0.9999, cos

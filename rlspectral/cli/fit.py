@@ -39,6 +39,10 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         "--realign-every", type=int, default=d.realign_every,
         help="nested methods: Rayleigh-Ritz step on the output layer every N steps and at the end (0: off)",
     )  # fmt: skip
+    p.add_argument(
+        "--final-realign-batches", type=int, default=d.final_realign_batches,
+        help="with --realign-every: the last Rayleigh-Ritz step solves on N fresh batches (0: the running average)",
+    )  # fmt: skip
     p.add_argument("--extra-modes", type=int, default=d.extra_modes, help="learn k + N modes, score the top k")
     p.add_argument("--schedule", choices=["cosine", "constant"], default=d.schedule, help="learning-rate schedule")
     p.add_argument("--fourier-features", type=int, default=d.fourier_features, help="xy inputs; 0: raw (x, y)")
@@ -70,6 +74,7 @@ def run_fit(args: argparse.Namespace) -> int:
         seed=args.seed,
         realign_every=args.realign_every,
         extra_modes=args.extra_modes,
+        final_realign_batches=args.final_realign_batches,
         threads=args.threads,
         device=args.device,
         eval_every=max(1, min(100, args.steps // 10)),
