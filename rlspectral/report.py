@@ -37,12 +37,17 @@ def groups(results: Sequence[Result], **orders: Sequence[Any]) -> Iterator[tuple
 def mean_std(values: Iterable[float | None], ddof: int = 0) -> tuple[float, float] | None:
     """Mean and standard deviation (``ddof`` degrees of freedom) of the values that are not None; None if none are."""
     v = np.array([x for x in values if x is not None], dtype=float)
-    return (float(v.mean()), float(v.std(ddof=ddof))) if v.size else None
+    if not v.size:
+        return None
+    return float(v.mean()), float(v.std(ddof=ddof)) if v.size > ddof else float("nan")
 
 
 def format_pm(stats: tuple[float, float] | None, fmt: str = ".2f", missing: str = "–") -> str:
-    """``"mean ± std"`` of a :func:`mean_std` pair in the format ``fmt`` (``missing`` for None)."""
-    return missing if stats is None else f"{stats[0]:{fmt}} ± {stats[1]:{fmt}}"
+    """``"mean ± std"`` of a :func:`mean_std` pair in the format ``fmt`` (``missing`` for None; the mean alone when
+    the std is undefined, one value with ``ddof = 1``)."""
+    if stats is None:
+        return missing
+    return f"{stats[0]:{fmt}}" if np.isnan(stats[1]) else f"{stats[0]:{fmt}} ± {stats[1]:{fmt}}"
 
 
 def pm(values: Sequence[float | None], fmt: str = ".2f", ddof: int = 0, std_of_one: bool = True) -> str:

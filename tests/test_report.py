@@ -64,3 +64,11 @@ def test_seed_curves_align_curves_of_several_seeds():
     assert x.tolist() == [0.5, 2.5]
     x, runs = seed_curves([([0, 10], [0.0, 1.0]), ([0, 5, 10], [0.0, 0.0, 1.0])], "union")
     assert x.tolist() == [0, 5, 10] and runs.tolist() == [[0.0, 0.5, 1.0], [0.0, 0.0, 1.0]]
+
+
+def test_one_value_has_no_sample_std():
+    from rlspectral.report import format_pm, mean_std
+
+    assert format_pm(mean_std([0.5], ddof=1)) == "0.50"  # not "0.50 ± nan"
+    assert format_pm(mean_std([0.5, 0.7], ddof=1)) == "0.60 ± 0.14"
+    assert format_pm(mean_std([0.5], ddof=0)) == "0.50 ± 0.00"
