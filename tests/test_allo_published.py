@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from rlspectral import cosine_similarity, estimate_moments, exact_moments, make_objective
+from rlspectral import cosine_similarity, estimate_moments, make_objective
 from rlspectral.baselines import PUBLISHED
 from rlspectral.errors import ConfigError
 from rlspectral.experiments import published_settings
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.moments import Moments
 from rlspectral.objectives import ALLO, ALLOTuned
+from tests.exact import descend
 
 N, K = 40, 6
 
@@ -132,15 +133,7 @@ def test_published_allo_recovers_the_top_eigenspace_in_output_order():
     A, vals, Q, g = psd_problem()
     obj = make_objective("allo", K).double()
     F = torch.nn.Parameter(0.1 * torch.randn(N, K, generator=g, dtype=torch.float64))
-    opt = torch.optim.Adam([F], lr=1e-2)
-    for _ in range(700):
-        m = exact_moments(F, A, splits=obj.splits, sequential=obj.sequential)
-        value, _ = obj(m)
-        opt.zero_grad()
-        value.backward()
-        opt.step()
-        obj.after_step(m)
-    F = F.detach()
+    F = descend(obj, F, A, 700, 1e-2)
     cos, _ = cosine_similarity(F.numpy(), Q[:, :K].numpy())  # output i against eigenvector i: no sorting
     assert cos.min() >= 0.99, cos
     # the learner-facing estimates keep that order, and are the Rayleigh quotients (sorted)
@@ -156,14 +149,7 @@ def test_dual_read_off_is_one_plus_beta_over_four():
     k = 3
     obj = make_objective("allo", k, lr_duals=0.05).double()
     F = torch.nn.Parameter(0.1 * torch.randn(N, k, generator=g, dtype=torch.float64))
-    opt = torch.optim.Adam([F], lr=3e-3)
-    for _ in range(1500):
-        m = exact_moments(F, A, splits=obj.splits, sequential=obj.sequential)
-        value, _ = obj(m)
-        opt.zero_grad()
-        value.backward()
-        opt.step()
-        obj.after_step(m)
+    descend(obj, F, A, 1500, 3e-3)
     assert torch.allclose(obj.dual_eigenvalues(), vals[:k], atol=2e-3), (obj.dual_eigenvalues(), vals[:k])
 
 

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from rlspectral import cosine_similarity, exact_moments, make_objective, rayleigh_ritz
+from tests.exact import descend
 
 N, K = 50, 8
 
@@ -114,15 +115,7 @@ def test_baselines_find_top_eigenspace(method):
     A, vals, Q = psd_matrix(2)
     obj = make_objective(method, K).double()
     F = torch.nn.Parameter(0.1 * torch.randn(N, K, dtype=torch.float64))
-
-    opt = torch.optim.Adam([F], lr=1e-2)
-    for _ in range(4000):
-        m = exact_moments(F, A, splits=obj.splits, sequential=obj.sequential)
-        value, _ = obj(m)
-        opt.zero_grad()
-        value.backward()
-        opt.step()
-        obj.after_step(m)
-    cos, mean = cosine_similarity(F.detach().numpy(), Q[:, :K].numpy())
+    F = descend(obj, F, A, 4000, 1e-2)
+    cos, mean = cosine_similarity(F.numpy(), Q[:, :K].numpy())
     # GGDO's soft penalty with unequal coefficients biases its optimum slightly away from the eigenvectors.
     assert mean >= (0.99 if method == "allo" else 0.97), cos
