@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="runs/demo")
     demo.add_argument("--quick", action="store_true", help="a smaller budget (for smoke tests)")
     demo.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    demo.add_argument("--seeds", type=int, default=5, help="independent seeds, each with its own fit (default 5)")
     return parser
 
 
@@ -47,7 +48,7 @@ def run_demo(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    summary = demo(Path(args.out), quick=args.quick)
+    summary = demo(Path(args.out), quick=args.quick, seeds=args.seeds)
     print(json.dumps(summary, indent=1))
     return 0
 
