@@ -91,11 +91,13 @@ def seed_band(
     fmt: str = "-",
     alpha: float = 0.15,
     bounds: tuple[float, float] | None = None,
-    ddof: int = 0,
+    ddof: int = 1,
 ) -> None:
     """Plot the mean over seeds of ``runs`` ``[seeds, points]`` against ``x`` with a ±1 std band (``ddof`` degrees of
-    freedom; clipped to ``bounds``, e.g. (0, 1) for a success rate)."""
-    mean, std = runs.mean(0), runs.std(0, ddof=ddof)
+    freedom, the sample std by default, no band for one seed; clipped to ``bounds``, e.g. (0, 1) for a success
+    rate)."""
+    mean = runs.mean(0)
+    std = runs.std(0, ddof=ddof) if runs.shape[0] > ddof else np.zeros_like(mean)
     lo, hi = mean - std, mean + std
     if bounds is not None:
         lo, hi = np.clip(lo, *bounds), np.clip(hi, *bounds)

@@ -1,8 +1,8 @@
 """Benchmark summaries: results grouped by configuration, mean ± std over seeds, markdown / CSV / JSON files.
 
 A result is a JSON-able dict (one finished sweep job, :func:`rlspectral.sweep.load_results`). The "±" of every table
-is the standard deviation over seeds with ``ddof`` degrees of freedom (0: the population std, what the committed
-tables use).
+is the sample standard deviation over seeds (``ddof = 1``) unless a caller asks for another ``ddof`` (tables
+committed before 2026-11-30 used the population std, ``ddof = 0``, and say so).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def groups(results: Sequence[Result], **orders: Sequence[Any]) -> Iterator[tuple
             yield combo, rs
 
 
-def mean_std(values: Iterable[float | None], ddof: int = 0) -> tuple[float, float] | None:
+def mean_std(values: Iterable[float | None], ddof: int = 1) -> tuple[float, float] | None:
     """Mean and standard deviation (``ddof`` degrees of freedom) of the values that are not None; None if none are."""
     v = np.array([x for x in values if x is not None], dtype=float)
     if not v.size:
@@ -50,7 +50,7 @@ def format_pm(stats: tuple[float, float] | None, fmt: str = ".2f", missing: str 
     return f"{stats[0]:{fmt}}" if np.isnan(stats[1]) else f"{stats[0]:{fmt}} ± {stats[1]:{fmt}}"
 
 
-def pm(values: Sequence[float | None], fmt: str = ".2f", ddof: int = 0, std_of_one: bool = True) -> str:
+def pm(values: Sequence[float | None], fmt: str = ".2f", ddof: int = 1, std_of_one: bool = True) -> str:
     """``"mean ± std"`` over ``values`` (Nones dropped); with ``std_of_one=False`` a single value shows alone."""
     stats = mean_std(values, ddof)
     if stats is not None and not std_of_one and sum(v is not None for v in values) == 1:

@@ -113,12 +113,15 @@ def sweep_parser(
     summarize_only: bool = True,
 ) -> argparse.ArgumentParser:
     """A benchmark's argument parser (``doc`` as its description) with the sweep flags it takes: ``--out`` (default
-    ``out``), ``--seeds``, ``--workers`` (None: not offered), the torch-threads flag named ``threads`` (e.g.
+    ``out``), ``--seeds`` and ``--first-seed`` (:func:`seed_range`), ``--workers`` (None: not offered), the
+    torch-threads flag named ``threads`` (e.g.
     ``"--threads"``; stored as ``args.threads``), ``--ray``, ``--summarize-only``."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=out, help="results folder (one sub-folder per job; resumable)")
     if seeds is not None:
-        p.add_argument("--seeds", type=int, default=seeds, help="seeds 0 .. N-1 of every configuration")
+        p.add_argument("--seeds", type=int, default=seeds, help="N seeds of every configuration")
+        fresh = "seeds first .. first+N-1 (final tables: seeds never used for a design decision)"
+        p.add_argument("--first-seed", type=int, default=0, help=fresh)
     if workers is not None:
         p.add_argument("--workers", type=int, default=workers, help="local worker processes")
     if threads is not None:
@@ -128,6 +131,11 @@ def sweep_parser(
     if summarize_only:
         p.add_argument("--summarize-only", action="store_true", help="write the tables from finished runs, run nothing")
     return p
+
+
+def seed_range(args: argparse.Namespace) -> range:
+    """The seeds ``--first-seed`` .. ``--first-seed + --seeds - 1`` of a :func:`sweep_parser` command line."""
+    return range(args.first_seed, args.first_seed + args.seeds)
 
 
 def run_jobs(

@@ -15,7 +15,7 @@ Arms (same env steps per task; recipes and ``arm_settings`` in ``rlspectral.agen
 Tasks: ``MountainCarContinuous-v0`` (the flag: evaluation return >= 90), ``PointMaze_UMaze-v3`` /
 ``PointMaze_Medium-v3`` (success rate; ``pip install -e '.[robotics]'``), ``Pendulum-v1`` (final return, a sanity
 check that the spectral side does not hurt). Writes ``results.csv``, ``summary.json``, ``table.md`` and
-``curves.png`` (evaluation return / success vs env steps, mean ± std over seeds) into ``--out``.
+``curves.png`` (evaluation return / success vs env steps, mean ± sample std over seeds) into ``--out``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 from rlspectral import report
 from rlspectral.agents.recipes import arm_settings, recipe
 from rlspectral.plots import pyplot, save_figure
-from rlspectral.sweep import finished, run_jobs, sweep_parser
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
 TASKS = ["MountainCarContinuous-v0", "PointMaze_Medium-v3", "Pendulum-v1"]
 ARMS = ["sac", "sac+novelty", "sac-zoo"]
@@ -135,7 +135,7 @@ def _plot(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list
 def make_jobs(args: Any) -> list[dict[str, Any]]:
     """One run per (seed, task, arm); ``sac-zoo`` on MountainCarContinuous only."""
     jobs = []
-    for seed in range(args.seeds):
+    for seed in seed_range(args):
         for task in args.tasks:
             for arm in args.arms:
                 if arm == "sac-zoo" and task != "MountainCarContinuous-v0":

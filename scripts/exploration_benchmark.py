@@ -16,9 +16,9 @@ only when the goal happens to lie at that end (``--arms ppo+eigenpurpose`` runs 
 eigenfunctions (``train_freq = 0``).
 
 Writes into ``--out``: ``results.csv`` (one row per run), ``summary.json`` and ``table.md`` (success rate at the
-end, steps to 0.9 success, env steps/s, mean ± std over seeds; for the fixed FourRooms the cosine similarity of
+end, steps to 0.9 success, env steps/s, mean ± sample std over seeds; for the fixed FourRooms the cosine similarity of
 the online-learned eigenfunctions to the exact position-graph eigenvectors), and ``success.png`` (evaluation
-success rate vs env steps, mean ± std over seeds). Evaluation is SB3's deterministic policy over
+success rate vs env steps, mean ± sample std over seeds). Evaluation is SB3's deterministic policy over
 ``--eval-episodes`` episodes every ``--eval-every`` steps; on the fixed FourRooms (fixed start) all its episodes
 are the same, so each evaluation there is 0 or 1.
 """
@@ -35,7 +35,7 @@ import numpy as np
 
 from rlspectral import report
 from rlspectral.plots import pyplot, save_figure, seed_band, seed_curves
-from rlspectral.sweep import finished, run_jobs, sweep_parser, write_result
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser, write_result
 
 TASKS = ["MiniGrid-DoorKey-8x8-v0", "rlspectral/MiniGrid-FourRooms-Fixed-v0", "MiniGrid-MultiRoom-N2-S4-v0"]
 ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+rnd": "rnd", "ppo+eigenpurpose": "eigenpurpose"}
@@ -178,7 +178,8 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
                              "training episodes (seeds that got there)", ".3g"),
                             ("steps_per_s", "Env steps/s (wall clock, evaluations included)", ".0f")):  # fmt: skip
         rows = [[t, *(cell(t, a, key, fmt) for a in arms)] for t in tasks]
-        sections.append([f"**{title}**, mean ± std over seeds", "", *report.markdown_table(["task", *arms], rows)])
+        title = f"**{title}**, mean ± sample std over seeds"
+        sections.append([title, "", *report.markdown_table(["task", *arms], rows)])
     cos_rows = [(t, a) for t in tasks for a in arms if (summary.get(f"{t}/{a}") or {}).get("cosine_similarity")]
     if cos_rows:
         rows = [[t, a, cell(t, a, "cosine_similarity", ".3f"), cell(t, a, "solved_cosine_similarity", ".3f")]
@@ -197,7 +198,7 @@ def _plot(results: list[dict[str, Any]], path: Path, tasks: list[str], arms: lis
         for ax, task in zip(axes[row], tasks):
             _plot_task(ax, results, task, arms, key)
             ax.set_title(f"{task.replace('rlspectral/', '')}: {what}", fontsize=9)
-        axes[row][0].set_ylabel("success rate (mean ± std over seeds)")
+        axes[row][0].set_ylabel("success rate (mean ± sample std over seeds)")
     axes[0][-1].legend(fontsize=7)
     save_figure(fig, path)
 
@@ -227,7 +228,7 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
         raise SystemExit(f"--steps takes one budget for every task or one per task ({len(args.tasks)} tasks)")
     steps = dict(zip(args.tasks, args.steps * len(args.tasks) if len(args.steps) == 1 else args.steps))
     jobs = []
-    for seed in range(args.seeds):
+    for seed in seed_range(args):
         for task in args.tasks:
             for arm in args.arms:
                 bonus = ARMS[arm]

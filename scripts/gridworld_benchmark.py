@@ -11,7 +11,7 @@ A method name ``<method>+published`` runs that baseline at its authors' training
 (:func:`rlspectral.cli.fit.published_settings`: lr, constant schedule, batch 1024, raw (x, y), replay size, no
 oversampling) with this sweep's seeds and pairs budget (steps x 8192 pairs: 8x the steps at batch 1024); a plain
 name runs the ``rlspectral fit`` defaults. Writes
-``results.csv``, ``summary.json`` and ``table.md`` (mean ± std over seeds, the std with ``--ddof``, beside the
+``results.csv``, ``summary.json`` and ``table.md`` (mean ± sample std over seeds, the std with ``--ddof``, beside the
 published ALLO / GGDO numbers quoted in docs/benchmarks/gridworld.md for reference only) into ``--out``.
 """
 
@@ -28,7 +28,7 @@ from rlspectral.baselines import PUBLISHED_SCORES
 from rlspectral.experiments import GridFitConfig, fit_gridworld, published_settings
 from rlspectral.harness import SCALAR_KEYS
 from rlspectral.plots import pyplot, save_figure
-from rlspectral.sweep import finished, run_jobs, sweep_parser
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
 LAYOUTS = [
     "GridMaze-7",
@@ -65,7 +65,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 
 
 def summarize(
-    results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str], dim: int = 11, ddof: int = 0
+    results: list[dict[str, Any]], out: Path, layouts: list[str], methods: list[str], dim: int = 11, ddof: int = 1
 ) -> None:
     """Write results.csv, summary.json, table.md and benchmark.png; published numbers (k = 11) only at dim 11."""
     published = (PUBLISHED_ALLO, PUBLISHED_GGDO) if dim == 11 else ({}, {})
@@ -147,7 +147,7 @@ def make_jobs(args: Any) -> list[dict[str, Any]]:
                 **{key: v for key, v in overrides.items() if v is not None and v != ""},
             },
         }  # fmt: skip
-        for seed in range(args.first_seed, args.first_seed + args.seeds)
+        for seed in seed_range(args)
         for lay in args.layouts
         for meth in args.methods
     ]
@@ -165,8 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--final-realign-batches", type=int, default=None, help="override the last Rayleigh-Ritz batches")
     p.add_argument("--device", default="cpu", help="cpu or cuda (several workers can share one GPU)")
     p.add_argument("--artifacts", action="store_true", help="also keep plots, TensorBoard logs and checkpoints")
-    p.add_argument("--first-seed", type=int, default=0, help="seeds first .. first+N-1 (final tables: fresh seeds)")
-    p.add_argument("--ddof", type=int, default=0, choices=[0, 1], help="std over seeds: 1 sample, 0 population")
+    p.add_argument("--ddof", type=int, default=1, choices=[0, 1], help="std over seeds: 1 sample, 0 population (old)")
     args = p.parse_args(argv)
     out = Path(args.out)
     jobs = make_jobs(args)

@@ -27,7 +27,7 @@ import numpy as np
 
 from rlspectral import report
 from rlspectral.plots import pyplot, save_figure
-from rlspectral.sweep import finished, run_jobs, sweep_parser
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
 # Per system: data, lag (saved steps), k (with the constant mode), modes scored, training steps.
 SYSTEMS: dict[str, dict[str, Any]] = {
@@ -216,7 +216,7 @@ TABLE = ["method", "seeds", "mean abs rel. timescale err", "max", "per-mode rel.
 
 
 def _row(method: str, rs: list[dict[str, Any]]) -> list[Any]:
-    """A method's table row: mean ± std over seeds (a single run without the ±)."""
+    """A method's table row: mean ± sample std over seeds (a single run without the ±)."""
 
     def col(key: str, fmt: str = ".4f") -> str:
         return report.pm([r[key] for r in rs], fmt, std_of_one=False)
@@ -288,7 +288,8 @@ def _plots(fits: list[dict[str, Any]], out: Path, systems: list[str], methods: l
                 continue
             e = 100 * np.array([r["timescale_rel_err"] for r in rs])
             modes = np.arange(1, e.shape[1] + 1) + 0.1 * (i - len(methods) / 2)
-            ax.errorbar(modes, e.mean(0), yerr=e.std(0), fmt="o", label=meth, color=colors[meth], capsize=2)
+            ax.errorbar(modes, e.mean(0), yerr=e.std(0, ddof=1) if len(e) > 1 else None,
+                         fmt="o", label=meth, color=colors[meth], capsize=2)
             p = np.array([r["pred_err_by_n"] for r in rs])
             bx.plot(HORIZONS, p.mean(0), label=meth, color=colors[meth])
         ax.axhspan(-3, 3, color="0.9", zorder=0)
@@ -361,7 +362,7 @@ def make_jobs(args: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     fits += [
         {**base, "id": f"{n}__{meth}__s{seed}", "kind": "fit", "system": n, "method": meth, "seed": seed,
          "steps": args.steps, "mc_dir": str(out / f"mc__{n}")}
-        for seed in range(args.seeds)
+        for seed in seed_range(args)
         for n in sorted(args.systems, key=lambda n: n != "triple-well-2d")
         for meth in args.methods
     ]  # fmt: skip

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from rlspectral import report
-from rlspectral.sweep import finished, run_jobs, sweep_parser
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
 MAZES = ["PointMaze_UMaze-v3", "PointMaze_Medium-v3"]
 METHODS = ["nested-lora", "allo-tuned"]
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         {"id": f"{maze}__{method}__s{seed}",
          "config": {"env_id": maze, "method": method, "seed": seed, "steps": args.steps, "threads": 1,
                     "operator": args.operator}}
-        for seed in range(args.seeds)
+        for seed in seed_range(args)
         for maze in args.mazes
         for method in args.methods
     ]  # fmt: skip

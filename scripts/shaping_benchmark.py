@@ -1,7 +1,8 @@
 """DQN on goal gridworlds: spectral features and eigenfunction-distance reward shaping vs baselines, side by side.
 
-    python -m scripts.gridworld_benchmark --out results/gridworld_k50 --k 50 --artifacts ...   # the fits (once)
-    python -m scripts.shaping_benchmark --fits results/gridworld_k50 --out results/shaping      # resumable
+    python -m scripts.gridworld_benchmark --out results/gridworld_k50_fresh --k 50 --artifacts --first-seed 10 \
+        --seeds 5 --steps 5000 --layouts GridRoom-4 GridMaze-19 GridRoom-16 --methods nested-lora   # the fits
+    python -m scripts.shaping_benchmark --fits results/gridworld_k50_fresh --first-seed 10 --out results/shaping_fresh
     python -m scripts.shaping_benchmark --out results/shaping --summarize-only                  # tables only
 
 Task: ``rlspectral/<Layout>-Goal-v0`` (goal = bottom-right free cell, reward 1 on arrival, 100-step episodes),
@@ -12,7 +13,8 @@ Reward shaping (the agent sees one-hot cells, so function approximation is not w
 * ``sparse``: the sparse goal reward alone;
 * ``shape-xy`` / ``shape-learned`` / ``shape-exact``: sparse reward plus the goal bonus
   -coef * ||e(s') - e(g)|| / std (Wu, Tucker, Nachum, 2019) with e = the cell's (x, y), the first ``--modes``
-  learned eigenfunctions (the k = 50 seed-0 NestedLoRA fit in ``--fits``, evaluated on each cell), or the first
+  learned eigenfunctions (the k = 50 NestedLoRA fit in ``--fits`` with the run's own seed, evaluated on each
+  cell, so the fit's variation is part of the spread over seeds), or the first
   ``--modes`` exact eigenvectors of P (same normalization, same coefficient).
 
 ``--form potential`` uses r = d(s) - gamma d(s') instead (policy-invariant, Ng et al. 1999). It is not the
@@ -29,8 +31,8 @@ GridRoom-4 / GridMaze-19 / GridRoom-16 / GridMaze-26 the distance over the first
 correlates with the shortest-path distance at 0.79-0.89, over 20 at 0.31-0.60 (unweighted high-frequency modes
 swamp it), and the Euclidean xy distance at 0.46-0.97.
 
-Writes ``results.csv``, ``summary.json``, ``table.md`` (final success rate, steps to 90% success, mean ± std over
-seeds) and ``success.png`` (success rate vs env steps, mean ± std) into ``--out``.
+Writes ``results.csv``, ``summary.json``, ``table.md`` (final success rate, steps to 90% success, mean ± sample
+std over seeds, ddof = 1) and ``success.png`` (success rate vs env steps, mean ± std) into ``--out``.
 """
 
 from __future__ import annotations
@@ -43,17 +45,18 @@ import numpy as np
 
 from rlspectral import report
 from rlspectral.plots import pyplot, save_figure
-from rlspectral.sweep import finished, run_jobs, sweep_parser
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
 LAYOUTS = ["GridRoom-4", "GridMaze-19", "GridRoom-16"]
 VARIANTS = ["sparse", "xy", "spectral", "shape-xy", "shape-learned", "shape-exact"]
 SHAPING_OBS = "onehot"  # the agent's input in the reward comparison (and in ``sparse``)
 
 
-def checkpoint(fits: str, layout: str, dim: int) -> str:
-    path = Path(fits) / f"{layout}__nested-lora__k{dim}__s0" / "model.pt"
+def checkpoint(fits: str, layout: str, dim: int, seed: int) -> str:
+    """The k = ``dim`` NestedLoRA fit of ``layout`` with seed ``seed`` (fit seed = run seed)."""
+    path = Path(fits) / f"{layout}__nested-lora__k{dim}__s{seed}" / "model.pt"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} missing: run the k = {dim} fits first (see this script's docstring)")
+        raise FileNotFoundError(f"{path} missing: run the k = {dim} fits of this seed first (script docstring)")
     return str(path)
 
 
@@ -70,12 +73,12 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     if variant == "xy":
         obs = "xy"
     elif variant == "spectral":
-        obs, features, kw["checkpoint"] = "xy", "spectral", checkpoint(c["fits"], layout, c["fit_dim"])
+        obs, features, kw["checkpoint"] = "xy", "spectral", checkpoint(c["fits"], layout, c["fit_dim"], c["seed"])
     elif variant.startswith("shape-"):
         if variant == "shape-xy":
             emb = xy_embedding(layout, obs)
         elif variant == "shape-learned":
-            emb = learned_embedding(layout, obs, checkpoint(c["fits"], layout, c["fit_dim"]))
+            emb = learned_embedding(layout, obs, checkpoint(c["fits"], layout, c["fit_dim"], c["seed"]))
         else:
             emb = exact_eigenvector_embedding(layout, obs, c["modes"])
         modes = None if variant == "shape-xy" else c["modes"]
@@ -150,7 +153,7 @@ def _plot(results: list[dict[str, Any]], out: Path, layouts: list[str], variants
             ax.set_xlabel("environment steps")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
-        axes[0][0].set_ylabel("success rate (mean ± std over seeds)")
+        axes[0][0].set_ylabel("success rate (mean ± sample std over seeds)")
         save_figure(fig, out / name)
 
 
@@ -178,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
             "eval_every": args.eval_every, "eval_episodes": args.eval_episodes}  # fmt: skip
     jobs = [
         {"id": f"{lay}__{var}__s{seed}", "config": {**base, "layout": lay, "variant": var, "seed": seed}}
-        for seed in range(args.seeds)
+        for seed in seed_range(args)
         for lay in args.layouts
         for var in args.variants
     ]

@@ -18,7 +18,7 @@ import numpy as np
 
 from rlspectral import report
 from rlspectral.plots import pyplot, save_figure, seed_band, seed_curves
-from rlspectral.sweep import finished, run_jobs, sweep_parser
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
 METHODS = ["nested-lora", "nested-omm", "allo-tuned", "ggdo"]  # allo-tuned: the settings the tables ran
 STRAIGHTFORWARD = {
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     base = {"layout": args.layout, "k": 11, "eval_every": 50, "device": args.device, "threads": args.threads}
     jobs = [
         {"id": f"{m}__s{s}", "variant": "default", "config": {**base, "method": m, "steps": args.steps, "seed": s}}
-        for s in range(args.seeds)
+        for s in seed_range(args)
         for m in METHODS
     ]
     straightforward = {**base, "method": "nested-lora", "steps": args.baseline_steps, "seed": 0, "eval_every": 100}
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _plot(results: list[dict[str, Any]], summary: dict[str, Any], path: Path, layout: str) -> None:
-    """Two panels, modes as learned | after Rayleigh-Ritz: mean cosine vs training time, mean ± std over seeds."""
+    """Two panels, modes as learned | after Rayleigh-Ritz: mean cosine vs training time, mean ± sample
+    std over seeds."""
     fig, axes = pyplot().subplots(1, 2, figsize=(11, 3.8), sharey=True)
     for ax, key, title in zip(axes, ("mean_cosine_similarity", "rr_mean_cosine_similarity"),
                               ("modes as learned", "after Rayleigh-Ritz (running moments)")):  # fmt: skip

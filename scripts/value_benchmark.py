@@ -105,7 +105,7 @@ def _table(rows: list[dict], out: Path, layouts: list[str], dims: list[int]) -> 
                 r = next((r for r in rows if r["layout"] == layout and r["features"] == name and r["k"] == k), None)
                 cells.append("–" if r is None else report.format_pm((r["rel_error_mean"], r["rel_error_std"]), ".3f"))
             table.append([name, *cells])
-        title = f"**{layout}** (relative error of the least-squares V*, mean ± std over seeds/draws)"
+        title = f"**{layout}** (relative error of the least-squares V*, mean ± sample std over seeds/draws)"
         sections.append([title, "", *report.markdown_table(["features", *(f"k={k}" for k in dims)], table)])
     report.write_markdown(out / "value_fit.md", report.blocks(*sections))
 

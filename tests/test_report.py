@@ -34,10 +34,10 @@ def test_groups_follow_the_given_orders_and_skip_empty_combinations():
 
 
 def test_mean_std_drops_missing_values_and_takes_ddof():
-    assert mean_std([1.0, None, 3.0]) == (2.0, 1.0)  # population std, what the committed tables use
-    assert mean_std([1.0, 3.0], ddof=1) == pytest.approx((2.0, np.sqrt(2)))
+    assert mean_std([1.0, None, 3.0]) == pytest.approx((2.0, np.sqrt(2)))  # the sample std by default
+    assert mean_std([1.0, 3.0], ddof=0) == (2.0, 1.0)  # the population std of the tables before 2026-11-30
     assert mean_std([None]) is None
-    assert pm([1.0, 3.0]) == "2.00 ± 1.00" and pm([2.0], ".1f", std_of_one=False) == "2.0" and pm([None]) == "–"
+    assert pm([1.0, 3.0]) == "2.00 ± 1.41" and pm([2.0], ".1f", std_of_one=False) == "2.0" and pm([None]) == "–"
     assert format_pm((0.5, 0.25), ".3f") == "0.500 ± 0.250" and format_pm(None) == "–"
 
 
