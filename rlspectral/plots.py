@@ -64,14 +64,19 @@ def save_curves(
     xlabel: str,
     ylabel: str,
     title: str = "",
+    bounds: tuple[float, float] | None = None,
 ):
-    """Curves ``name -> (x, mean, spread or None)``; the spread is drawn as a band mean ± spread."""
+    """Curves ``name -> (x, mean, spread or None)``; the spread is drawn as a band mean ± spread, clipped to
+    ``bounds`` (e.g. (0, 1) for a success rate)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for name, (x, mean, spread) in curves.items():
         ax.plot(x, mean, label=name)
         if spread is not None:
-            ax.fill_between(x, mean - spread, mean + spread, alpha=0.2)
+            lo, hi = mean - spread, mean + spread
+            if bounds is not None:
+                lo, hi = np.clip(lo, *bounds), np.clip(hi, *bounds)
+            ax.fill_between(x, lo, hi, alpha=0.2)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

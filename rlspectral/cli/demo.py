@@ -83,7 +83,7 @@ def run_demo(out: Path, quick: bool = False, seeds: int = 5) -> dict[str, Any]:
             "wall_time_s": float(np.mean([r["wall_time_s"] for r in rs])),
         })  # fmt: skip
     save_curves(out / "learning_curves.png", curves, "environment steps", "success rate",
-                f"PPO on {LAYOUT}-Goal (mean ± sample std over {seeds} seeds)")  # fmt: skip
+                f"PPO, {LAYOUT}-Goal: mean ± sample std, {seeds} seeds", bounds=(0, 1))  # fmt: skip
     cos, cos_std = _mean_std([f["mean_cosine_similarity"] for f in fits])
     rr, rr_std = _mean_std([f["rr_mean_cosine_similarity"] for f in fits])
     summary = {
