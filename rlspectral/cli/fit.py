@@ -29,7 +29,10 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=d.k, help="number of eigenfunctions k (the top k are scored)")
     p.add_argument("--dim", dest="k", type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # the old --k
     p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument(
+        "--batch-size", type=int, default=d.batch_size,
+        help="pairs per step; under torchrun --nproc-per-node N the N processes draw batch-size / N each",
+    )  # fmt: skip
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--operator", default=d.operator, help="transition | lazy | successor[:lambda] | time-lag[:tau]")
     p.add_argument("--episodes", type=int, default=d.episodes, help="random-walk episodes of replay")
@@ -52,7 +55,10 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         "place of the flags above; --steps, --seed and --k stay yours",
     )  # fmt: skip
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (pairs are sampled on the CPU)")
+    p.add_argument(
+        "--device", default="cpu",
+        help="cpu, cuda or cuda:N (pairs are sampled on the CPU); under torchrun each process takes cuda:LOCAL_RANK",
+    )  # fmt: skip
     p.add_argument("--out", default="runs/fit", help="output directory")
     p.add_argument("--no-progress", action="store_true")
 
@@ -85,9 +91,14 @@ def run_fit(args: argparse.Namespace) -> int:
         fields.update(published_settings(args.method))
     cfg = GridFitConfig(**fields)
     m = fit_gridworld(cfg, out=args.out, progress=not args.no_progress)
+    from rlspectral.distributed import is_main, world
+
+    if not is_main():
+        return 0  # under torchrun rank 0 reports and writes
+    procs = world()[1]
     print(
         f"{cfg.layout} {cfg.method} k={m['k']}: mean cosine {m['mean_cosine_similarity']:.4f} "
         f"(Rayleigh-Ritz {m['rr_mean_cosine_similarity']:.4f}) in {m['wall_time_s']:.1f}s "
-        f"({m['steps_per_s']:.0f} steps/s) -> {args.out}"
+        f"({m['steps_per_s']:.0f} steps/s{f', {procs} processes' if procs > 1 else ''}) -> {args.out}"
     )
     return 0
