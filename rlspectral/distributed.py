@@ -114,7 +114,11 @@ def mean_over_ranks(*xs: Tensor) -> tuple[Tensor, ...]:
 
 class DataParallel:
     """The learner's hook (``learner.parallel``): :meth:`reduce_moments` after each batch's moments,
-    :meth:`sync_gradients` after the backward pass."""
+    :meth:`sync_gradients` after the backward pass; ``is_main`` (rank 0) alone saves checkpoints."""
+
+    def __init__(self) -> None:
+        self.rank, self.world_size = world()
+        self.is_main = self.rank == 0
 
     def reduce_moments(self, m: Moments) -> Moments:
         """The chunk moments averaged over the ranks (a tensor shared by ``Mf`` and ``Mg``, one network, is reduced

@@ -410,8 +410,11 @@ class SpectralLearner:
         }
 
     def save(self, path: str | Path) -> Path:
-        """Write config + weights + optimizer state; loadable with ``weights_only=True``."""
+        """Write config + weights + optimizer state; loadable with ``weights_only=True``. A data-parallel replica other
+        than rank 0 writes nothing (every rank holds the same state)."""
         path = Path(path)
+        if self.parallel is not None and not self.parallel.is_main:
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save(self.state_dict(), tmp)

@@ -81,6 +81,7 @@ def _worker(rank: int, tmp: str) -> None:
             if learner._can_realign():
                 learner.realign()
             torch.save(state(learner), f"{tmp}/{name}_step4_rank{rank}.pt")
+            learner.save(f"{tmp}/{name}_checkpoint_rank{rank}.pt")  # rank 1 writes nothing
         # the harness: each rank fits on its own batches, rank 0 alone writes metrics and the checkpoint
         from rlspectral.envs.problems import gridworld_problem
         from rlspectral.harness import FitConfig, fit_and_score
@@ -128,6 +129,11 @@ def test_replicas_stay_identical(two_ranks, name):
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+    assert not (two_ranks / f"{name}_checkpoint_rank1.pt").exists()
+    loaded = SpectralLearner.load(two_ranks / f"{name}_checkpoint_rank0.pt")  # a plain learner, no process group
+    assert loaded.step == 4 and loaded.parallel is None
+    for key, p in loaded.f.named_parameters():
+        assert torch.equal(p, b[f"f.{key}"]), key  # rank 0's checkpoint holds rank 1's weights too
 
 
 def test_only_rank_zero_writes_and_its_checkpoint_loads(two_ranks):

@@ -46,6 +46,9 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         "--final-realign-batches", type=int, default=d.final_realign_batches,
         help="with --realign-every: the last Rayleigh-Ritz step solves on N fresh batches (0: the running average)",
     )  # fmt: skip
+    p.add_argument(
+        "--no-dedup", action="store_true", help="every pair through the network (default: each distinct state once)"
+    )
     p.add_argument("--extra-modes", type=int, default=d.extra_modes, help="learn k + N modes, score the top k")
     p.add_argument("--schedule", choices=["cosine", "constant"], default=d.schedule, help="learning-rate schedule")
     p.add_argument("--fourier-features", type=int, default=d.fourier_features, help="xy inputs; 0: raw (x, y)")
@@ -86,6 +89,7 @@ def run_fit(args: argparse.Namespace) -> int:
         eval_every=max(1, min(100, args.steps // 10)),
         schedule=args.schedule,
         fourier_features=args.fourier_features,
+        dedup=not args.no_dedup,
     )
     if args.preset == "published":
         fields.update(published_settings(args.method))
