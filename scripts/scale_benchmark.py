@@ -177,14 +177,17 @@ def main(argv: list[str] | None = None) -> None:
     p = sweep_parser(__doc__, "results/scale", seeds=2, workers=None, ray=False)
     p.add_argument("--layout", default="GridRoom-4")
     p.add_argument("--steps", type=int, default=VARIANTS["default"]["steps"], help="default variant's steps")
+    p.add_argument("--points", nargs="+", default=[f"{n}x{t}" for n, t in POINTS],
+                   choices=[f"{n}x{t}" for n, t in POINTS], help="processes x threads to run (all by default)")
     args = p.parse_args(argv)
+    points = [(n, t) for n, t in POINTS if f"{n}x{t}" in args.points]
     steps = {"default": args.steps, "no-dedup": min(args.steps, VARIANTS["no-dedup"]["steps"])}
     jobs = [
         {"id": f"{variant}__p{procs}t{threads}__s{seed}", "variant": variant, "layout": args.layout,
          "processes": procs, "threads": threads, "seed": seed, **VARIANTS[variant], "steps": steps[variant]}
         for variant in VARIANTS
         for seed in range(args.seeds if variant == "default" else 1)
-        for procs, threads in POINTS
+        for procs, threads in points
     ]  # fmt: skip
     jobs += [{"id": f"probe__p{n}", "variant": "probe", "processes": n, "threads": 1} for n in (2, 4)]
 
