@@ -126,13 +126,13 @@ def summarize(results: list[dict[str, Any]], out: Path) -> None:
             for r in sorted(report.select(fits, workload=w, dedup=dedup), key=lambda r: r["device"]):
                 speedup = f"{r['steps_per_s'] / cpu[0]['steps_per_s']:.1f}x" if cpu and r["device"] != "cpu" else ""
                 t99 = r["time_to_0.99_s"]
-                rows.append([w, "on" if dedup else "off", r["device_name"],
+                rows.append([w, "on" if dedup else "off", r["device_name"], r["steps"],
                              f"{r['steps_per_s']:.1f}", speedup, "not reached" if t99 is None else f"{t99:.1f}",
                              f"{r['mean_cosine_similarity']:.4f}",
                              f"{r['rr_mean_cosine_similarity']:.4f}"])  # fmt: skip
                 summary[f"{w}/dedup={dedup}/{r['device']}"] = {k: r[k] for k in ("steps_per_s", "time_to_0.99_s",
                                                                                  "mean_cosine_similarity")}  # fmt: skip
-    header = ["workload", "dedup", "device", "steps/s", "vs CPU", "time to 0.99 (s)", "final mean cos",
+    header = ["workload", "dedup", "device", "steps", "steps/s", "vs CPU", "time to 0.99 (s)", "final mean cos",
               "final RR cos"]  # fmt: skip
     lines = [*report.markdown_table(header, rows), ""]
     prow = []

@@ -146,21 +146,25 @@ def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
 def _plot(summary: dict[str, Any], path: Path) -> None:
     """Steps/s and time to 0.99 vs processes (1 thread each); the 1-process 2-thread point as a separate marker."""
     fig, axes = pyplot().subplots(1, 2, figsize=(10, 3.6))
-    for variant, style in (("default", "o-"), ("no-dedup", "s--")):
+    for variant, style, color in (("default", "o-", "C0"), ("no-dedup", "s--", "C2")):
         pts = [(p, summary[f"{variant}/{p}x1"]) for p in (1, 2, 4) if f"{variant}/{p}x1" in summary]
         if not pts:
             continue
-        axes[0].plot([p for p, _ in pts], [s["steps_per_s"] for _, s in pts], style, label=f"{variant}, 1 thread each")
+        axes[0].plot([p for p, _ in pts], [s["steps_per_s"] for _, s in pts], style, color=color,
+                     label=f"{variant}, 1 thread each")
         two = summary.get(f"{variant}/1x2")
         if two:
-            axes[0].plot([1], [two["steps_per_s"]], style[0], mfc="none", ms=10, label=f"{variant}, 1 process x 2 "
-                         "threads")  # fmt: skip
+            axes[0].plot([1], [two["steps_per_s"]], style[0], color=color, mfc="none", ms=10,
+                         label=f"{variant}, 1 process x 2 threads")
         t = [(p, s["time_to_0.99_s"]) for p, s in pts if s["time_to_0.99_s"] is not None]
         if t and variant == "default":
-            axes[1].plot([p for p, _ in t], [v for _, v in t], style, label=f"{variant}, 1 thread each")
+            axes[1].plot([p for p, _ in t], [v for _, v in t], style, color=color, label=f"{variant}, 1 thread each")
             if two and two["time_to_0.99_s"] is not None:
-                axes[1].plot([1], [two["time_to_0.99_s"]], style[0], mfc="none", ms=10, label="1 process x 2 threads")
-    for ax, ylabel in zip(axes, ("steps/s", "training time to mean cosine 0.99 (s)")):
+                axes[1].plot([1], [two["time_to_0.99_s"]], style[0], color=color, mfc="none", ms=10,
+                             label="1 process x 2 threads")
+    axes[0].set_yscale("log")
+    axes[1].set_yscale("log")
+    for ax, ylabel in zip(axes, ("steps/s (log)", "training time to mean cosine 0.99 (s, log)")):
         ax.set_xlabel("processes (torchrun, gloo)")
         ax.set_ylabel(ylabel)
         ax.set_xticks([1, 2, 4])
