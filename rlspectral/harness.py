@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rlspectral import distributed
 from rlspectral.buffer import EpisodicBuffer, PairSampler
 from rlspectral.config import check, check_int, config_dict, is_real
 from rlspectral.errors import ConfigError
@@ -141,11 +142,15 @@ def fit_and_score(
     to_image, info = problem.to_image, problem.info
     out = Path(out) if out is not None else None
     k = lcfg.k if k is None else k  # ``vecs`` may hold more reference modes than k: a tie at the cut-off scores fairly
+    main, processes = distributed.is_main(), distributed.world()[1]  # under torchrun: rank 0 alone writes files
+    out = out if main else None
     learner = SpectralLearner(lcfg, device=device, log_dir=(out / "tb") if out is not None else None)
     splits = learner.objective.splits  # independent chunks per batch (unbiased products of moments)
     check(batch_size >= splits, "batch_size", batch_size, f"{lcfg.method} needs {splits} pairs or more per batch")
+    distributed.attach(learner)  # data-parallel: moments and gradients reduced over the processes
+    batch_size = distributed.local_batch(batch_size, splits)  # this process's share of the batch
     sync = torch.cuda.synchronize if learner.device.type == "cuda" else (lambda: None)
-    sampler = PairSampler(buffer, learner.operator, seed=lcfg.seed + 1)
+    sampler = PairSampler(buffer, learner.operator, seed=distributed.sampler_seed(lcfg.seed + 1))
     train_time = 0.0
     last = time.perf_counter()
     curve: list[dict[str, float]] = []
@@ -166,7 +171,9 @@ def fit_and_score(
         last = time.perf_counter()
         return {"cosine_similarity": row["mean_cosine_similarity"]}
 
-    learner.fit(sampler, lcfg.total_steps, batch_size, progress=progress, callback=evaluate, callback_every=eval_every)
+    learner.fit(
+        sampler, lcfg.total_steps, batch_size, progress=progress and main, callback=evaluate, callback_every=eval_every
+    )
     sync()
     train_time += time.perf_counter() - last
     raw = mode_cosines(learner, X, vecs, vals, solve=False, k=k)
@@ -202,6 +209,7 @@ def fit_and_score(
         "config": config,
         "torch_threads": torch.get_num_threads(),
         "device": _device_name(learner.device),
+        "processes": processes,
     }
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

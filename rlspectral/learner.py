@@ -128,6 +128,7 @@ class SpectralLearner:
         self.running_Mf = torch.zeros(k, k, device=self.device)
         self.running_Mg = torch.zeros(k, k, device=self.device)
         self.step = 0
+        self.parallel: Any = None  # data-parallel replica (rlspectral.distributed.attach): reduces moments and grads
         self.writer = None
         if log_dir is not None:
             from torch.utils.tensorboard import SummaryWriter
@@ -195,6 +196,8 @@ class SpectralLearner:
     def update(self, x: Tensor, y: Tensor) -> dict[str, float]:
         """One gradient step on pairs (x, y); raises DivergenceError (weights untouched) on a NaN/inf loss."""
         m = self.moments(x, y)
+        if self.parallel is not None:
+            m = self.parallel.reduce_moments(m)
         loss, diag = self.objective(m)
         value = float(loss.detach())
         if not math.isfinite(value) or abs(value) > self.config.divergence_limit:
@@ -205,6 +208,8 @@ class SpectralLearner:
             )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.parallel is not None:
+            self.parallel.sync_gradients([p for group in self.optimizer.param_groups for p in group["params"]])
         if self.config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(
                 [p for group in self.optimizer.param_groups for p in group["params"]], self.config.grad_clip
@@ -283,6 +288,8 @@ class SpectralLearner:
         Mf, Mg = torch.zeros_like(C), torch.zeros_like(C)
         for _ in range(batches):
             m = self.moments(*sampler(batch_size))
+            if self.parallel is not None:
+                m = self.parallel.reduce_moments(m)
             C += m.C_mean
             Mf += m.M_mean
             Mg += torch.stack(m.Mg).mean(0)
@@ -403,8 +410,11 @@ class SpectralLearner:
         }
 
     def save(self, path: str | Path) -> Path:
-        """Write config + weights + optimizer state; loadable with ``weights_only=True``."""
+        """Write config + weights + optimizer state; loadable with ``weights_only=True``. A data-parallel replica other
+        than rank 0 writes nothing (every rank holds the same state)."""
         path = Path(path)
+        if self.parallel is not None and not self.parallel.is_main:
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         torch.save(self.state_dict(), tmp)

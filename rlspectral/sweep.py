@@ -65,8 +65,9 @@ def run_sweep(
 ) -> Iterator[dict[str, Any]]:
     """Run the unfinished ``jobs`` with ``target(job, job_dir) -> dict``; yield each result as it finishes.
 
-    Local processes by default (``workers`` = CPU count // threads_per_worker); with ``ray_address``
-    ("auto" or "ray://host:10001") the same jobs go to a Ray cluster (``pip install rlspectral[ray]``).
+    Local processes by default (``workers`` = CPU count // threads_per_worker); with ``ray_address`` the same jobs
+    go to Ray (``pip install rlspectral[ray]``, :func:`_ray_sweep`): "auto" (the cluster ``ray start`` runs on this
+    machine), "ray://host:10001" (Ray Client), or "local" (a Ray instance of ``workers`` CPUs started here).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -78,17 +79,7 @@ def run_sweep(
     if not todo:
         return
     if ray_address is not None:
-        try:
-            import ray
-        except ImportError:
-            raise MissingDependencyError("Ray is not installed: pip install 'rlspectral[ray]'") from None
-        ray.init(address=ray_address, ignore_reinit_error=True)
-        remote = ray.remote(num_cpus=threads_per_worker)(_run_one)
-        pending = {remote.remote(target, j, str(out), threads_per_worker): j for j in todo}
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            pending.pop(done[0])
-            yield ray.get(done[0])
+        yield from _ray_sweep(target, todo, out, threads_per_worker, ray_address, workers)
         return
     workers = workers or max(1, (os.cpu_count() or 1) // max(1, threads_per_worker))
     if workers == 1:
@@ -99,6 +90,39 @@ def run_sweep(
         futures = [pool.submit(_run_one, target, j, str(out), threads_per_worker) for j in todo]
         for f in as_completed(futures):
             yield f.result()
+
+
+RAY_RETRIES = 3  # a job whose worker process dies (killed, out of memory, its node lost) is started again
+
+
+def _ray_sweep(
+    target: str, todo: list[dict[str, Any]], out: Path, threads: int, address: str, workers: int
+) -> Iterator[dict[str, Any]]:
+    """The jobs as Ray tasks of ``threads`` CPUs each; a Ray already initialized in this process is used as it is.
+
+    A task whose worker dies is retried up to :data:`RAY_RETRIES` times. The driver writes each finished job's
+    ``result.json`` under ``out`` itself (workers get ``out`` as an absolute path and write there too), so the sweep
+    resumes from the driver's disk even when ``out`` is not a filesystem the nodes share. The job's module must be
+    importable on every node: the same checkout at the same path (``PYTHONPATH=$PWD ray start ...``)."""
+    try:
+        import ray
+    except ImportError:
+        raise MissingDependencyError("Ray is not installed: pip install 'rlspectral[ray]'") from None
+    if not ray.is_initialized():
+        if address == "local":
+            ray.init(num_cpus=workers or None, include_dashboard=False)
+        else:
+            ray.init(address=address)
+    remote = ray.remote(num_cpus=threads, max_retries=RAY_RETRIES)(_run_one)
+    root = str(out.resolve())
+    pending = {remote.remote(target, j, root, threads): j for j in todo}
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        job = pending.pop(done[0])
+        result = ray.get(done[0])
+        (out / job["id"]).mkdir(parents=True, exist_ok=True)
+        write_result(out / job["id"], result)
+        yield result
 
 
 def sweep_parser(
@@ -127,7 +151,11 @@ def sweep_parser(
     if threads is not None:
         p.add_argument(threads, dest="threads", type=int, default=threads_default, help="torch threads per run")
     if ray:
-        p.add_argument("--ray", default=None, help="Ray address ('auto' or ray://host:port); default: local processes")
+        p.add_argument(
+            "--ray", default=None,
+            help="Ray address: 'auto' (a cluster started with ray start), ray://host:port, or 'local'; "
+            "default: local processes",
+        )  # fmt: skip
     if summarize_only:
         p.add_argument("--summarize-only", action="store_true", help="write the tables from finished runs, run nothing")
     return p

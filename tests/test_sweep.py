@@ -1,7 +1,11 @@
-"""The sweep runner skips finished jobs (resumable) and runs the rest in worker processes."""
+"""The sweep runner skips finished jobs (resumable) and runs the rest in worker processes or on Ray."""
 
 import json
+import os
+import signal
 from pathlib import Path
+
+import pytest
 
 from rlspectral.sweep import finished, load_results, run_jobs, run_sweep, sweep_parser, write_result
 
@@ -36,3 +40,65 @@ def test_benchmark_command_line(tmp_path, capsys):
     assert [r["id"] for r in finished(tmp_path, keep=lambda r: r["value"] > 0)] == ["j1", "other"]
     args = p.parse_args(["--out", str(tmp_path / "new"), "--summarize-only"])
     assert run_jobs("tests.test_sweep:square", jobs, args) == 0 and (tmp_path / "new").is_dir()  # runs nothing
+
+
+# ----------------------------------------------------------------------------- Ray (a local instance of 2 CPUs)
+def tiny_fit(job, job_dir: Path):
+    """A few learner steps on a fixed batch stream: deterministic on one thread, so any runner must agree."""
+    import torch
+
+    from rlspectral.learner import LearnerConfig, SpectralLearner
+
+    learner = SpectralLearner(LearnerConfig(obs_shape=(2,), k=3, hidden=(16, 16), seed=job["seed"]))
+    gen = torch.Generator().manual_seed(job["seed"])
+    for _ in range(5):
+        x = torch.rand(64, 2, generator=gen) * 2 - 1
+        learner.update(x, x.roll(1, 0))
+    weights = sum(float(p.double().sum()) for p in learner.f.parameters())
+    return {"id": job["id"], "eigenvalues": learner.eigenvalues.tolist(), "weights": weights, "pid": os.getpid()}
+
+
+def die_once(job, job_dir: Path):
+    """Counts its attempts; with ``die`` the first attempt kills its own worker process (SIGKILL, no cleanup)."""
+    with open(job_dir / "attempts", "a") as f:
+        f.write("x")
+    if job.get("die") and (job_dir / "attempts").read_text() == "x":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return {"id": job["id"], "value": job["x"] ** 2}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'rlspectral[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow  # ~8 s to start Ray, ~13 s for the jobs on this 2-core machine
+def test_ray_gives_the_results_of_local_processes(local_ray, tmp_path):
+    jobs = [{"id": f"fit{s}", "seed": s} for s in range(2)]
+    local = list(run_sweep("tests.test_sweep:tiny_fit", jobs, tmp_path / "local", workers=2))
+    on_ray = list(run_sweep("tests.test_sweep:tiny_fit", jobs, tmp_path / "ray", ray_address="auto"))
+    assert len(local) == len(on_ray) == 2
+    assert {r["pid"] for r in on_ray}.isdisjoint({os.getpid()})  # ran in Ray's workers, not here
+
+    def without_pid(rs):
+        return {r["id"]: {k: v for k, v in r.items() if k != "pid"} for r in rs}
+
+    assert without_pid(load_results(tmp_path / "ray")) == without_pid(load_results(tmp_path / "local"))
+    assert without_pid(on_ray) == without_pid(local)
+
+
+@pytest.mark.slow
+def test_ray_reruns_a_killed_worker_and_skips_finished_jobs(local_ray, tmp_path):
+    jobs = [{"id": "dies", "x": 2, "die": True}, {"id": "lives", "x": 3}, {"id": "done", "x": 4}]
+    (tmp_path / "done").mkdir()
+    write_result(tmp_path / "done", {"id": "done", "value": -1})  # finished in an earlier run
+    got = list(run_sweep("tests.test_sweep:die_once", jobs, tmp_path, ray_address="auto"))
+    assert sorted(r["id"] for r in got) == ["dies", "lives"]
+    assert (tmp_path / "dies" / "attempts").read_text() == "xx"  # killed once, run again by Ray
+    assert (tmp_path / "lives" / "attempts").read_text() == "x"
+    assert not (tmp_path / "done" / "attempts").exists()
+    assert {r["id"]: r["value"] for r in load_results(tmp_path)} == {"dies": 4, "lives": 9, "done": -1}
+    assert list(run_sweep("tests.test_sweep:die_once", jobs, tmp_path, ray_address="auto")) == []  # all done

@@ -29,7 +29,10 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=d.k, help="number of eigenfunctions k (the top k are scored)")
     p.add_argument("--dim", dest="k", type=int, default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # the old --k
     p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument(
+        "--batch-size", type=int, default=d.batch_size,
+        help="pairs per step; under torchrun --nproc-per-node N the N processes draw batch-size / N each",
+    )  # fmt: skip
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--operator", default=d.operator, help="transition | lazy | successor[:lambda] | time-lag[:tau]")
     p.add_argument("--episodes", type=int, default=d.episodes, help="random-walk episodes of replay")
@@ -43,6 +46,9 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         "--final-realign-batches", type=int, default=d.final_realign_batches,
         help="with --realign-every: the last Rayleigh-Ritz step solves on N fresh batches (0: the running average)",
     )  # fmt: skip
+    p.add_argument(
+        "--no-dedup", action="store_true", help="every pair through the network (default: each distinct state once)"
+    )
     p.add_argument("--extra-modes", type=int, default=d.extra_modes, help="learn k + N modes, score the top k")
     p.add_argument("--schedule", choices=["cosine", "constant"], default=d.schedule, help="learning-rate schedule")
     p.add_argument("--fourier-features", type=int, default=d.fourier_features, help="xy inputs; 0: raw (x, y)")
@@ -52,7 +58,10 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         "place of the flags above; --steps, --seed and --k stay yours",
     )  # fmt: skip
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (pairs are sampled on the CPU)")
+    p.add_argument(
+        "--device", default="cpu",
+        help="cpu, cuda or cuda:N (pairs are sampled on the CPU); under torchrun each process takes cuda:LOCAL_RANK",
+    )  # fmt: skip
     p.add_argument("--out", default="runs/fit", help="output directory")
     p.add_argument("--no-progress", action="store_true")
 
@@ -80,14 +89,20 @@ def run_fit(args: argparse.Namespace) -> int:
         eval_every=max(1, min(100, args.steps // 10)),
         schedule=args.schedule,
         fourier_features=args.fourier_features,
+        dedup=not args.no_dedup,
     )
     if args.preset == "published":
         fields.update(published_settings(args.method))
     cfg = GridFitConfig(**fields)
     m = fit_gridworld(cfg, out=args.out, progress=not args.no_progress)
+    from rlspectral.distributed import is_main, world
+
+    if not is_main():
+        return 0  # under torchrun rank 0 reports and writes
+    procs = world()[1]
     print(
         f"{cfg.layout} {cfg.method} k={m['k']}: mean cosine {m['mean_cosine_similarity']:.4f} "
         f"(Rayleigh-Ritz {m['rr_mean_cosine_similarity']:.4f}) in {m['wall_time_s']:.1f}s "
-        f"({m['steps_per_s']:.0f} steps/s) -> {args.out}"
+        f"({m['steps_per_s']:.0f} steps/s{f', {procs} processes' if procs > 1 else ''}) -> {args.out}"
     )
     return 0

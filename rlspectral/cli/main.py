@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     warnings.filterwarnings("ignore", category=UserWarning, module="gymnasium")
     try:
+        if args.command in ("fit", "fit-traj"):  # under torchrun: join the process group (rlspectral.distributed)
+            from rlspectral import distributed
+
+            device = distributed.init_from_environment(getattr(args, "device", "cpu"))
+            if hasattr(args, "device"):
+                args.device = device
         if args.command == "fit":
             return run_fit(args)
         if args.command == "fit-traj":
@@ -75,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     except SpectralError as e:  # a ConfigError about a field names the flag behind it (--batch-size, not batch_size)
         sys.stderr.write(f"rlspectral {args.command}: error: {command_line_message(e, vars(args))}\n")
         return 2
+    finally:
+        if "torch.distributed" in sys.modules:
+            from rlspectral import distributed
+
+            distributed.close()
 
 
 if __name__ == "__main__":

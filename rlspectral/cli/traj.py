@@ -135,6 +135,10 @@ def run_traj(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     train, test = split_holdout(trajs, cfg.holdout, cfg.lag)
     fit = fit_trajectories(train, cfg, progress=not args.no_progress)
+    from rlspectral.distributed import is_main
+
+    if not is_main():
+        return 0  # under torchrun rank 0 scores and writes
     model = fit.fetch_model()
     metrics: dict = {
         "file": str(args.path),

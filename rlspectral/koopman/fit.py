@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rlspectral import distributed
 from rlspectral.buffer import EpisodicBuffer, PairSampler
 from rlspectral.errors import ConfigError, SpectralError
 from rlspectral.koopman.config import TrajFitConfig
@@ -156,14 +157,17 @@ def fit_trajectories(train: np.ndarray | Sequence[np.ndarray], cfg: TrajFitConfi
         buffer.add_episode(((t - mean) / scale).astype(np.float32))
     generator = cfg.method == "generator"
     lcfg = learner_config(cfg, d)
+    seed = distributed.sampler_seed(cfg.seed + 1)  # under torchrun: a stream of its own per process
     if generator:
         learner: SpectralLearner = GeneratorLearner(lcfg, cfg.beta, cfg.shift, inv_scale=1.0 / scale)
-        sampler: Any = StateSampler(buffer.obs[: buffer.size], seed=cfg.seed + 1)
+        sampler: Any = StateSampler(buffer.obs[: buffer.size], seed=seed)
     else:
         learner = SpectralLearner(lcfg)
-        sampler = PairSampler(buffer, learner.operator, seed=cfg.seed + 1)
+        sampler = PairSampler(buffer, learner.operator, seed=seed)
+    distributed.attach(learner)  # data-parallel: moments and gradients reduced over the processes
+    batch_size = distributed.local_batch(cfg.batch_size, learner.objective.splits)
     t0 = time.perf_counter()
-    learner.fit(sampler, cfg.steps, cfg.batch_size, progress=progress)
+    learner.fit(sampler, cfg.steps, batch_size, progress=progress and distributed.is_main())
     wall = time.perf_counter() - t0
     fit = TrajFit(cfg, learner, None, mean, scale)  # type: ignore[arg-type]
     x0, x1 = lagged_pairs(trajs, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 2)
