@@ -67,7 +67,8 @@ class PDEFitConfig:
         check_int(self, 1, "steps", "batch_size")
         check_int(self, 0, "realign_every", "final_realign_batches", "eval_every")
         check(is_real(self.lr) and self.lr > 0, "lr", self.lr, "pass a learning rate > 0")
-        check(is_real(self.proposal_scale) and self.proposal_scale > 0, "proposal_scale", self.proposal_scale, "pass > 0")
+        ok = is_real(self.proposal_scale) and self.proposal_scale > 0
+        check(ok, "proposal_scale", self.proposal_scale, "pass a factor > 0")
         check(self.shift is None or is_real(self.shift), "shift", self.shift, "pass a number")
         check(self.scale is None or (is_real(self.scale) and self.scale > 0), "scale", self.scale, "pass a scale > 0")
         self.physical().check_modes(self.modes, self.c)
@@ -145,11 +146,11 @@ def fit_pde(cfg: PDEFitConfig, out: str | Path | None = None, progress: bool = F
                           cfg.eval_every)  # fmt: skip
     wall = time.perf_counter() - t0
     metrics = score(learner.f, system, cfg.modes, nodes)
-    mc = np.sort(learner.energies)
+    mc, exact = np.sort(learner.energies), system.energies(cfg.modes)
     metrics.update(
         {
             "mc_energies": mc.tolist(),
-            "mc_mean_relative_error": float(np.mean(np.abs(mc - system.energies(cfg.modes)) / np.abs(system.energies(cfg.modes)))),
+            "mc_mean_relative_error": float(np.mean(np.abs(mc - exact) / np.abs(exact))),
             "steps": learner.step,
             "wall_time_s": wall,
             "steps_per_s": learner.step / max(wall, 1e-9),

@@ -1,5 +1,5 @@
-"""PDELearner: the spectral learner on the operator ``T = (c - H) / s`` of a Schrodinger system, from importance-weighted
-samples of space (docs/design.md, "Differential operators").
+"""PDELearner: the spectral learner on the operator ``T = (c - H) / s`` of a Schrodinger system, from
+importance-weighted samples of space (docs/design.md, "Differential operators").
 
 The bound states are the top eigenfunctions of T (``c`` above the k-th energy; ``s > 0`` only rescales, default
 ``c - E_1`` so the top eigenvalue is 1). Per independent chunk of a batch x ~ q with weights w = 1/q(x):
@@ -100,3 +100,8 @@ class PDELearner(SpectralLearner):
     def energies(self) -> np.ndarray:
         """Running estimates ``E_i = c - s sigma_i`` of the modes, in mode order."""
         return self.c - self.s * self.eigenvalues
+
+    def realign(self, max_condition: float = 1e3) -> Tensor | None:
+        """:meth:`SpectralLearner.realign` with a looser condition limit: NestedLoRA's optimum norms sqrt(sigma_i)
+        alone span a factor 7 for 16 hydrogen states (sigma from 1 to 1/49), above the default limit of 10."""
+        return super().realign(max_condition)

@@ -93,7 +93,7 @@ class PDENetwork(nn.Module):
 
     def _run(self, x: Tensor, tangents: bool) -> tuple[Tensor, Tensor | None]:
         c = self.config
-        x = x.float()
+        x = x.to(self.out.weight.dtype)
         B, d = x.shape
         r = torch.sqrt((x * x).sum(1, keepdim=True) + EPS_R**2)  # [B, 1]
         h = x / c.length

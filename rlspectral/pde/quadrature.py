@@ -22,7 +22,9 @@ def radial_rule(r_max: float, panels: int = 24, order: int = 16, first: float = 
     return r, wr
 
 
-def spherical_rule(dim: int, r_max: float, panels: int = 24, order: int = 16, angles: int = 64) -> tuple[np.ndarray, np.ndarray]:
+def spherical_rule(
+    dim: int, r_max: float, panels: int = 24, order: int = 16, angles: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
     """Points ``x [N, dim]`` and weights ``w [N]`` (with the Jacobian r^(dim-1)) covering the ball of radius r_max;
     ``angles`` azimuthal nodes (3D: ``angles // 2`` Gauss-Legendre nodes in cos(theta))."""
     r, wr = radial_rule(r_max, panels, order)

@@ -54,7 +54,8 @@ class System:
     def __post_init__(self) -> None:
         check(self.kind in ("hydrogen", "oscillator"), "system", self.kind, "pass hydrogen or oscillator")
         check(is_int(self.dim) and self.dim in (2, 3), "dim", self.dim, "pass 2 or 3")
-        check(is_real(self.kinetic) and self.kinetic > 0, "kinetic", self.kinetic, "pass a coefficient > 0 (0.5: -Delta/2)")
+        ok = is_real(self.kinetic) and self.kinetic > 0
+        check(ok, "kinetic", self.kinetic, "pass a coefficient > 0 (0.5: -Delta/2)")
         if self.kind == "hydrogen":
             check(is_real(self.charge) and self.charge > 0, "charge", self.charge, "pass a nuclear charge Z > 0")
             self.omega = ()
@@ -77,9 +78,9 @@ class System:
         states = []
         for n in range(1, MAX_SHELL + 1):
             energy = -m * Z**2 / (2 * (n - 0.5) ** 2) if d == 2 else -m * Z**2 / (2 * n**2)
-            for l in range(n):
-                for mm in ((0,) if l == 0 else (l, -l)) if d == 2 else range(-l, l + 1):
-                    states.append(State(energy, (n, l, mm)))
+            for ell in range(n):
+                for mm in ((0,) if ell == 0 else (ell, -ell)) if d == 2 else range(-ell, ell + 1):
+                    states.append(State(energy, (n, ell, mm)))
         return states
 
     def _oscillator_states(self) -> list[State]:
@@ -143,8 +144,8 @@ class System:
         if self.kind == "hydrogen":
             n = self.states[k - 1].numbers[0]
             return (2 * (n - 1) + self.dim) / self.decay(n)
-        alpha = self.alpha
-        return float(max(math.sqrt((2 * max(s.numbers[a] for s in self.states[:k]) + 1) / alpha[a]) for a in range(self.dim)))
+        top = [max(s.numbers[a] for s in self.states[:k]) for a in range(self.dim)]
+        return float(max(math.sqrt((2 * n + 1) / al) for n, al in zip(top, self.alpha)))
 
     @property
     def alpha(self) -> np.ndarray:
@@ -173,30 +174,32 @@ class System:
             out *= norm * special.eval_hermite(n, z) * np.exp(-0.5 * z * z)
         return out
 
-    def _hydrogen(self, x: np.ndarray, n: int, l: int, m: int) -> np.ndarray:
+    def _hydrogen(self, x: np.ndarray, n: int, ell: int, m: int) -> np.ndarray:
         d = self.dim
         r = np.sqrt((x * x).sum(1))
         beta = self.decay(n)
         rho = beta * r
-        nr, a = n - l - 1, (2 * l if d == 2 else 2 * l + 1)
+        nr, a = n - ell - 1, (2 * ell if d == 2 else 2 * ell + 1)
         integral = math.exp(math.lgamma(nr + a + 1) - math.lgamma(nr + 1)) * (2 * nr + a + 1)
-        radial = beta ** (d / 2) / math.sqrt(integral) * rho**l * np.exp(-rho / 2) * special.eval_genlaguerre(nr, a, rho)
+        radial = (
+            beta ** (d / 2) / math.sqrt(integral) * rho**ell * np.exp(-rho / 2) * special.eval_genlaguerre(nr, a, rho)
+        )
         if d == 2:
             theta = np.arctan2(x[:, 1], x[:, 0])
-            if l == 0:
+            if ell == 0:
                 return radial / math.sqrt(2 * math.pi)
-            return radial * (np.cos(l * theta) if m > 0 else np.sin(l * theta)) / math.sqrt(math.pi)
-        return radial * real_spherical_harmonic(l, m, x, r)
+            return radial * (np.cos(ell * theta) if m > 0 else np.sin(ell * theta)) / math.sqrt(math.pi)
+        return radial * real_spherical_harmonic(ell, m, x, r)
 
 
-def real_spherical_harmonic(l: int, m: int, x: np.ndarray, r: np.ndarray) -> np.ndarray:
+def real_spherical_harmonic(ell: int, m: int, x: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Real ``Y_lm`` at directions ``x / r``: ``N P_l^|m|(cos theta)`` times ``sqrt 2 cos(m phi)`` (m > 0), 1 (m = 0)
     or ``sqrt 2 sin(|m| phi)`` (m < 0); orthonormal on the unit sphere."""
     cos_t = np.clip(x[:, 2] / np.maximum(r, 1e-300), -1.0, 1.0)
     phi = np.arctan2(x[:, 1], x[:, 0])
     am = abs(m)
-    norm = math.sqrt((2 * l + 1) / (4 * math.pi) * math.factorial(l - am) / math.factorial(l + am))
-    leg = special.lpmv(am, l, cos_t)
+    norm = math.sqrt((2 * ell + 1) / (4 * math.pi) * math.factorial(ell - am) / math.factorial(ell + am))
+    leg = special.lpmv(am, ell, cos_t)
     if m == 0:
         return norm * leg
     return math.sqrt(2) * norm * leg * (np.cos(am * phi) if m > 0 else np.sin(am * phi))
