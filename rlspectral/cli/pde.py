@@ -24,6 +24,7 @@ def add_pde_arguments(p: argparse.ArgumentParser) -> None:
         "--kinetic", type=float, default=d.kinetic, help="kappa of -kappa Delta (0.5; 1: NeuralSVD's -Delta)"
     )
     p.add_argument("--modes", type=int, default=d.modes, help="number of bound states k (lowest energies)")
+    p.add_argument("--extra-modes", type=int, default=d.extra_modes, help="learn modes + N functions, score modes")
     p.add_argument("--method", choices=PDE_METHODS, default=d.method)
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
@@ -31,7 +32,9 @@ def add_pde_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hidden", type=int, nargs="+", default=list(d.hidden), help="hidden layer widths")
     p.add_argument("--route", choices=ROUTES, default=d.route, help="how derivatives enter the quadratic form")
     p.add_argument("--shift", type=float, default=None, help="c of the operator c - H (default: per system)")
-    p.add_argument("--realign-every", type=int, default=d.realign_every, help="Rayleigh-Ritz step every N (0: off)")
+    p.add_argument(
+        "--realign-every", type=int, default=d.realign_every, help="periodic Rayleigh-Ritz steps every N (0: off)"
+    )
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="quadrature scores every N steps (0: end)")
     p.add_argument("--init", default="", help="start from a model.pt of an earlier fit")
     p.add_argument("--seed", type=int, default=d.seed)
@@ -51,6 +54,7 @@ def run_pde(args: argparse.Namespace) -> int:
         omega=tuple(args.omega or ()),
         kinetic=args.kinetic,
         modes=args.modes,
+        extra_modes=args.extra_modes,
         method=args.method,
         steps=args.steps,
         batch_size=args.batch_size,

@@ -60,21 +60,23 @@ def galerkin(net: nn.Module, system: System, x: np.ndarray, w: np.ndarray, batch
 
 
 def score(net: nn.Module, system: System, k: int, nodes: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
-    """Every metric of the module doc for the network's k outputs, plus ``order`` (outputs by energy) and ``norms``."""
+    """Every metric of the module doc for the k lowest-energy outputs of the network (it may have more: extra modes
+    are learned, not scored), plus ``order`` (the scored outputs by energy) and ``norms`` (of every output)."""
     x, w = nodes if nodes is not None else quadrature(system, k)
-    F, M, K = galerkin(net, system, x, w)
-    d = np.diag(M).clip(1e-300)
-    rq = np.diag(K) / d
-    order = np.argsort(rq, kind="stable")
+    F_all, M_all, K_all = galerkin(net, system, x, w)
+    d_all = np.diag(M_all).clip(1e-300)
+    rq = np.diag(K_all) / d_all
+    order = np.argsort(rq, kind="stable")[:k]
+    F, M, d = F_all[:, order], M_all[np.ix_(order, order)], d_all[order]
     exact = system.energies(k)
     energies = rq[order]
-    ritz = np.sort(_generalized_eigvals(K, M))[:k]
+    ritz = np.sort(_generalized_eigvals(K_all, M_all))[:k]
     shells = system.shells(k)
     n_exact = shells[-1][-1] + 1
     Phi = system.eigenfunctions(x, n_exact)
     shell_rows = []
     for g in shells:
-        idx = order[g[g < k]]
+        idx = g[g < k]  # the scored modes (columns of F, energy ascending) assigned to this shell
         Lb = F[:, idx] @ whiten(torch.from_numpy(M[np.ix_(idx, idx)])).numpy()
         Tb = Phi[:, g] @ whiten(torch.from_numpy(Phi[:, g].T @ (w[:, None] * Phi[:, g]))).numpy()
         cos = np.linalg.svd(Lb.T @ (w[:, None] * Tb), compute_uv=False)
@@ -105,7 +107,7 @@ def score(net: nn.Module, system: System, k: int, nodes: tuple[np.ndarray, np.nd
         "min_shell_cosine": float(min(r["cosine_min"] for r in shell_rows)),
         "orthogonality_error": float(np.abs(G - np.eye(len(G))).max()),
         "order": order.tolist(),
-        "norms": np.sqrt(d).tolist(),
+        "norms": np.sqrt(d_all).tolist(),
         "quadrature_nodes": int(len(x)),
     }
 
@@ -115,7 +117,7 @@ def alignment(F: np.ndarray, system: System, k: int, x: np.ndarray, w: np.ndarra
     rotated onto the exact basis (orthogonal Procrustes on the quadrature ``x, w`` where ``F = f(x)``), in exact-state
     order: for side-by-side pictures. A shell the cut-off splits is left unrotated."""
     order, norms = np.asarray(s["order"]), np.asarray(s["norms"])
-    L = F[:, order] / norms[order]
+    L = F[:, order] / norms[order]  # F: every output at x
     A = np.eye(k)
     for g in system.shells(k):
         inside = g[g < k]

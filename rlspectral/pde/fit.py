@@ -41,18 +41,19 @@ class PDEFitConfig:
     omega: tuple[float, ...] = ()
     kinetic: float = 0.5
     modes: int = 16
+    extra_modes: int = 4  # learn modes + N functions, score the lowest-energy ``modes``
     method: str = "nested-lora"
     steps: int = 20000
     batch_size: int = 512
-    lr: float = 1e-3
+    lr: float = 2e-3
     schedule: str = "cosine"
     hidden: tuple[int, ...] = (64, 64, 64)
     route: str = "tangent"
     shift: float | None = None  # c of c - H (default: System.default_shift)
     scale: float | None = None  # s of (c - H) / s (default: c - E_1)
     proposal_scale: float = 1.0  # multiplies the default proposal's scales
-    realign_every: int = 200
-    final_realign_batches: int = 100
+    realign_every: int = 0  # periodic Rayleigh-Ritz steps on the running (EMA) moments: off (they hurt here)
+    final_realign_batches: int = 100  # a last Rayleigh-Ritz step on this many fresh batches (0: none)
     eval_every: int = 0  # quadrature scores to TensorBoard / history every N steps (0: at the end only)
     init: str = ""  # a model.pt to start from (same system kind, dim and modes)
     seed: int = 0
@@ -65,13 +66,19 @@ class PDEFitConfig:
         check_choice(self, "route", ROUTES)
         check_choice(self, "schedule", ("constant", "cosine"))
         check_int(self, 1, "steps", "batch_size")
-        check_int(self, 0, "realign_every", "final_realign_batches", "eval_every")
+        check_int(self, 0, "realign_every", "final_realign_batches", "eval_every", "extra_modes")
         check(is_real(self.lr) and self.lr > 0, "lr", self.lr, "pass a learning rate > 0")
         ok = is_real(self.proposal_scale) and self.proposal_scale > 0
         check(ok, "proposal_scale", self.proposal_scale, "pass a factor > 0")
         check(self.shift is None or is_real(self.shift), "shift", self.shift, "pass a number")
         check(self.scale is None or (is_real(self.scale) and self.scale > 0), "scale", self.scale, "pass a scale > 0")
-        self.physical().check_modes(self.modes, self.c)
+        system = self.physical()
+        system.check_modes(self.modes)
+        n = len(system.states)
+        check(
+            self.modes + self.extra_modes <= n, "extra_modes", self.extra_modes, f"modes + extra_modes must be <= {n}"
+        )
+        system.check_modes(self.modes, self.c)
         check(self.batch_size >= 4, "batch_size", self.batch_size, "pass at least 4 (independent chunks)")
 
     def physical(self) -> System:
@@ -79,7 +86,12 @@ class PDEFitConfig:
 
     @property
     def c(self) -> float:
-        return self.physical().default_shift(self.modes) if self.shift is None else float(self.shift)
+        """The shift c: ``--shift``, else System.default_shift of the scored modes (hydrogen: 2 |E_k|) or, for the
+        oscillator, of all learned ones (c above every learned state's shell, so no learned mode sits at zero)."""
+        if self.shift is not None:
+            return float(self.shift)
+        system = self.physical()
+        return system.default_shift(self.modes + (self.extra_modes if system.kind == "oscillator" else 0))
 
     @property
     def s(self) -> float:
@@ -105,19 +117,20 @@ def network_config(cfg: PDEFitConfig, system: System) -> PDENetworkConfig:
     """Envelopes matched to the system: Coulomb exp(-a r) with a spanning the shells' decays beta_n / 2 (x 1/2 .. 2),
     oscillator exp(-a r^2) spanning alpha_a / 2."""
     k = cfg.modes
+    k_total = k + cfg.extra_modes
     if system.kind == "hydrogen":
         n_max = system.states[k - 1].numbers[0]
         lo, hi, env = system.decay(n_max) / 4, system.decay(1), "exp"
     else:
         lo, hi, env = float(system.alpha.min()) / 4, float(system.alpha.max()), "gauss"
-    return PDENetworkConfig(system.dim, k, cfg.hidden, env, system.length_scale(k), lo, hi)
+    return PDENetworkConfig(system.dim, k_total, cfg.hidden, env, system.length_scale(k), lo, hi)
 
 
 def make_learner(cfg: PDEFitConfig, log_dir: str | Path | None = None) -> PDELearner:
     system = cfg.physical()
     lcfg = LearnerConfig(
-        obs_shape=(system.dim,), k=cfg.modes, method=cfg.method, operator="transition", svd=False, hidden=(8,),
-        lr=cfg.lr, schedule=cfg.schedule, total_steps=cfg.steps, realign_every=cfg.realign_every,
+        obs_shape=(system.dim,), k=cfg.modes + cfg.extra_modes, method=cfg.method, operator="transition", svd=False,
+        hidden=(8,), lr=cfg.lr, schedule=cfg.schedule, total_steps=cfg.steps, realign_every=cfg.realign_every,
         final_realign_batches=cfg.final_realign_batches, seed=cfg.seed, divergence_limit=1e8,
     )  # fmt: skip
     with seeded(cfg.seed):
@@ -144,9 +157,12 @@ def fit_pde(cfg: PDEFitConfig, out: str | Path | None = None, progress: bool = F
     t0 = time.perf_counter()
     history = learner.fit(sampler, cfg.steps, cfg.batch_size, progress, evaluate if cfg.eval_every else None,
                           cfg.eval_every)  # fmt: skip
+    if cfg.final_realign_batches and not cfg.realign_every:  # (with realign_every, fit() ends in one already)
+        learner.refresh_moments(sampler, batches=cfg.final_realign_batches, batch_size=cfg.batch_size)
+        learner.final_realign()
     wall = time.perf_counter() - t0
     metrics = score(learner.f, system, cfg.modes, nodes)
-    mc, exact = np.sort(learner.energies), system.energies(cfg.modes)
+    mc, exact = np.sort(learner.energies)[: cfg.modes], system.energies(cfg.modes)
     metrics.update(
         {
             "mc_energies": mc.tolist(),

@@ -101,7 +101,27 @@ class PDELearner(SpectralLearner):
         """Running estimates ``E_i = c - s sigma_i`` of the modes, in mode order."""
         return self.c - self.s * self.eigenvalues
 
+    @torch.no_grad()
     def realign(self, max_condition: float = 1e3) -> Tensor | None:
-        """:meth:`SpectralLearner.realign` with a looser condition limit: NestedLoRA's optimum norms sqrt(sigma_i)
-        alone span a factor 7 for 16 hydrogen states (sigma from 1 to 1/49), above the default limit of 10."""
+        """:meth:`SpectralLearner.realign`, applied only once every Ritz value of the learned span is positive, and
+        then with a looser condition limit.
+
+        A Ritz value <= 0 means the span does not yet hold k bound states; the step would set that mode to NestedLoRA's
+        optimum norm sqrt(max(sigma, 1e-6)) ~ 0, a saddle it leaves at a rate proportional to the small sigma of the
+        state it should find. Once all are positive, the optimum norms sqrt(sigma_i) alone span a factor 7 for 16
+        hydrogen states (sigma from 1 to 1/49), above the default limit of 10."""
+        if self.step == 0 or not float(self.running_Mf.trace()) > 0:
+            return None
+        values, basis = self._ritz()
+        if basis.shape[1] < self.config.k or not float(values.min()) > 0:
+            return None
         return super().realign(max_condition)
+
+    @torch.no_grad()
+    def final_realign(self) -> Tensor | None:
+        """The last Rayleigh-Ritz step of a fit: the outputs become the Ritz functions of the running moments (refresh
+        them on fresh batches first), whatever the signs of the Ritz values and the condition number (nothing is
+        trained after it, so a mode with a value <= 0 left near zero does no harm; the scores normalize each mode)."""
+        if self.step == 0 or self._ritz()[1].shape[1] < self.config.k:
+            return None
+        return SpectralLearner.realign(self, max_condition=0.0)

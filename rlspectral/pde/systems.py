@@ -123,10 +123,12 @@ class System:
         return groups
 
     def default_shift(self, k: int) -> float:
-        """``c`` of the operator ``c - H``: 0 for hydrogen (bound states are the positive part of -H), the first
-        energy above the k-th state's shell for the oscillator (so exactly the top k shells of c - H are positive)."""
+        """``c`` of the operator ``c - H``. Hydrogen: ``2 |E_k|``, so the continuum [0, inf) of H maps to values up to
+        c > 0 below the k bound states (with c = 0, a mode that has not found its bound state sits at NestedLoRA's
+        zero optimum, a saddle it leaves slowly). Oscillator: the first energy above the k-th state's shell (exactly the
+        top k shells of c - H are positive)."""
         if self.kind == "hydrogen":
-            return 0.0
+            return 2.0 * abs(self.states[k - 1].energy)
         last = self.shells(k)[-1][-1]
         return float(self.states[min(last + 1, len(self.states) - 1)].energy)
 
