@@ -104,7 +104,15 @@ class SpectralLearner:
     quotients otherwise); ``eigenfunctions(x)`` returns them normalized in L2(rho) and sorted descending.
     """
 
-    def __init__(self, config: LearnerConfig, device: str | torch.device = "cpu", log_dir: str | Path | None = None):
+    def __init__(
+        self,
+        config: LearnerConfig,
+        device: str | torch.device = "cpu",
+        log_dir: str | Path | None = None,
+        network: torch.nn.Module | None = None,
+    ):
+        """``network`` replaces the :class:`EigenNetwork` built from the config as f (one network; it must have an
+        ``output_layer()`` for :meth:`realign`), e.g. the PDE network of :mod:`rlspectral.pde`."""
         self.config = config
         self.device = torch.device(device)
         self.operator: Operator = make_operator(config.operator)
@@ -117,7 +125,7 @@ class SpectralLearner:
             except TypeError as e:  # a keyword the objective does not take
                 bad = config.objective_kwargs
                 raise ConfigError.invalid("objective_kwargs", bad, f"{config.method}: {e}") from None
-            self.f = EigenNetwork(config.network_config()).to(self.device)
+            self.f = (EigenNetwork(config.network_config()) if network is None else network).to(self.device)
             self.g = EigenNetwork(config.network_config()).to(self.device) if self.svd else None
         self._check_setup()
         params = list(self.f.parameters()) + (list(self.g.parameters()) if self.g is not None else [])
@@ -334,12 +342,13 @@ class SpectralLearner:
         layer = self.f.output_layer()
         Bf = B.to(layer.weight.dtype)
         layer.weight.copy_(Bf.T @ layer.weight)
-        layer.bias.copy_(layer.bias @ Bf)
+        if layer.bias is not None:
+            layer.bias.copy_(layer.bias @ Bf)
         # The gradient w.r.t. the new rows is B^-1 times the old one: carry Adam's averages over the same way
         # (the squared one as if the coordinates were independent) so the next steps keep their size.
         Binv = torch.linalg.inv(B)
         for p in (layer.weight, layer.bias):
-            state = self.optimizer.state.get(p, {})
+            state = self.optimizer.state.get(p, {}) if p is not None else {}
             if "exp_avg" in state:
                 state["exp_avg"].copy_((Binv @ state["exp_avg"].double()).to(p.dtype))
                 state["exp_avg_sq"].copy_((Binv.square() @ state["exp_avg_sq"].double()).to(p.dtype))

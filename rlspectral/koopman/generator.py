@@ -44,11 +44,16 @@ def dirichlet_moments(
     splits: int = 2,
     sequential: bool = False,
     inv_scale: Tensor | None = None,
+    weights: Tensor | None = None,
+    potential: Tensor | None = None,
 ) -> Moments:
     """Chunk-wise moments of ``shift I + L``: ``C_s = shift M_s - beta^-1 sum_d J_d^T J_d / B``, ``M_s = F^T F / B``.
 
     ``inv_scale [d]`` rescales the Jacobian when the network sees standardized inputs ``z = (x - m) / s``
-    (``dF/dx_d = s_d^-1 dF/dz_d``).
+    (``dF/dx_d = s_d^-1 dF/dz_d``). ``weights [B]`` are importance weights 1/q(x) of samples x ~ q (every mean
+    becomes ``mean_b w_b ...``, an unbiased estimate of the integral over dx); ``potential [B]`` adds ``-V``:
+    ``C_s = shift M_s - beta^-1 sum_d J_d^T W J_d / B - F^T W V F / B``, the moment of ``shift I - (-beta^-1 Delta
+    + V)`` (a Schrodinger operator, :mod:`rlspectral.pde`).
     """
     B = F.shape[0]
     if B < splits:
@@ -58,10 +63,16 @@ def dirichlet_moments(
     size = B // splits
     Cs, Ms = [], []
     for s in range(splits):
-        f, jac = F[s * size : (s + 1) * size], J[:, s * size : (s + 1) * size]
-        M = moment(f, f, sequential)
-        dirichlet = sum(moment(jac[d], jac[d], sequential) for d in range(jac.shape[0])) / beta
-        Cs.append(shift * M - dirichlet)
+        chunk = slice(s * size, (s + 1) * size)
+        f, jac = F[chunk], J[:, chunk]
+        w = None if weights is None else weights[chunk].to(F)[:, None]
+        M = moment(f, f if w is None else w * f, sequential)
+        dirichlet = sum(moment(jac[d], jac[d] if w is None else w * jac[d], sequential) for d in range(jac.shape[0]))
+        C = shift * M - dirichlet / beta
+        if potential is not None:
+            v = potential[chunk].to(F)[:, None]
+            C = C - moment(f, (v if w is None else w * v) * f, sequential)
+        Cs.append(C)
         Ms.append(M)
     return Moments(C=Cs, Mf=Ms, Mg=Ms, F=F, G=F)
 

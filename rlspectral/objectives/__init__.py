@@ -9,6 +9,7 @@ from rlspectral.objectives.allo import ALLO, ALLOTuned
 from rlspectral.objectives.base import SpectralObjective
 from rlspectral.objectives.graph_drawing import GraphDrawing
 from rlspectral.objectives.lora import NestedLoRA
+from rlspectral.objectives.neuralef import NeuralEF
 from rlspectral.objectives.omm import NestedOMM
 from rlspectral.objectives.vampnet import DPNet, VAMPNet
 
@@ -25,6 +26,7 @@ OBJECTIVES: dict[str, tuple[type[SpectralObjective], dict[str, Any]]] = {
     "gdo": (GraphDrawing, {"generalized": False}),
     "vampnet": (VAMPNet, {}),
     "dpnet": (DPNet, {}),
+    "neuralef": (NeuralEF, {}),  # Deng et al. 2022, a baseline (positive top eigenvalues)
 }
 # Koopman baselines learn a subspace, not ordered eigenfunctions (values come from a Koopman estimator).
 KOOPMAN_BASELINES = ("vampnet", "dpnet")
@@ -50,6 +52,7 @@ __all__ = [
     "VAMPNet",
     "NestedLoRA",
     "NestedOMM",
+    "NeuralEF",
     "SpectralObjective",
     "make_objective",
 ]
