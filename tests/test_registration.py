@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from rlspectral.envs import builtin_layouts
 from rlspectral.registration import MINIGRID_IDS, env_ids, layout_names
 
@@ -87,3 +89,17 @@ def test_core_modules_import_nothing_above_the_core():
                 if not ok:
                     bad.append(f"{rel}: {name}")
     assert bad == []
+
+
+def test_every_subpackage_is_in_the_wheel():
+    """pyproject lists the packages explicitly (``package-dir`` maps envs/ and agents/): a new subpackage that is
+    not listed would work in an editable install and be missing from the wheel."""
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(root).parts) for p in (root / "rlspectral").rglob("__init__.py")
+    } | {"rlspectral.envs", "rlspectral.agents"}
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages in pyproject.toml"
