@@ -110,7 +110,7 @@ def _ray_sweep(
         raise MissingDependencyError("Ray is not installed: pip install 'rlspectral[ray]'") from None
     if not ray.is_initialized():
         if address == "local":
-            ray.init(num_cpus=workers or None, include_dashboard=False)
+            ray.init(address="local", num_cpus=workers or None, include_dashboard=False)
         else:
             ray.init(address=address)
     remote = ray.remote(num_cpus=threads, max_retries=RAY_RETRIES)(_run_one)
