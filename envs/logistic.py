@@ -25,7 +25,7 @@ and the eigenvalues against a brute-force transfer matrix on a fine grid). Noise
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -195,4 +195,3 @@ def transfer_matrix(system: NoisyLogisticMap, cells: int) -> Array:
     uniform grid of cell centres; its top eigenvalues converge to K's as the grid is refined."""
     x = (np.arange(cells) + 0.5) / cells
     return system.transition_density(x[:, None], x[None, :]) / cells
-

@@ -19,7 +19,7 @@ def test_koopman_matrix_entries_match_adaptive_quadrature(system):
     for k, ell in [(0, 0), (-4, 7), (10, -10)]:
         i, j = k + 10, ell + 10
 
-        def integrand(y: float, part) -> float:
+        def integrand(y: float, part, k: int = k, ell: int = ell) -> float:
             return part(np.exp(2j * np.pi * (k * y - ell * system.logistic(y))))
 
         re = integrate.quad(integrand, 0, 1, args=(np.real,), limit=400, epsabs=1e-13)[0]
@@ -49,8 +49,11 @@ def test_exact_eigenvalues_match_a_brute_force_transfer_matrix(system):
 def test_singular_values_and_stationary_density_match_the_grid(system):
     # pi is invariant: int pi(x) p(y | x) dx = pi(y), by adaptive quadrature.
     for y in (0.05, 0.5, 0.93):
-        pushed = integrate.quad(lambda x: system.stationary_density(x)[0] * system.transition_density(x, y), 0, 1,
-                                limit=400, epsabs=1e-13)[0]  # fmt: skip
+
+        def push(x: float, y: float = y) -> float:
+            return system.stationary_density(x)[0] * system.transition_density(x, y)
+
+        pushed = integrate.quad(push, 0, 1, limit=400, epsabs=1e-13)[0]
         assert abs(pushed - system.stationary_density(y)[0]) < 1e-10
     assert abs(integrate.quad(lambda x: system.stationary_density(x)[0], 0, 1)[0] - 1) < 1e-12
 

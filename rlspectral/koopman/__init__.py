@@ -13,7 +13,7 @@ are learned by NestedLoRA SVD (two networks), its eigenfunctions by NestedLoRA E
   ``rlspectral fit-traj``'s ``model.pt``), read back by :func:`load`.
 """
 
-from rlspectral.koopman.config import TRAJ_METHODS, TrajFitConfig
+from rlspectral.koopman.config import ESTIMATORS, TRAJ_METHODS, TrajFitConfig
 from rlspectral.koopman.estimators import (
     KoopmanModel,
     covariances,
@@ -21,6 +21,7 @@ from rlspectral.koopman.estimators import (
     implied_timescales,
     koopman_model,
     singular_values,
+    svd_koopman_model,
     vamp2_score,
     vamp_e_score,
     whitened_cross,
@@ -31,6 +32,7 @@ from rlspectral.koopman.generator import GeneratorLearner, dirichlet_moments, in
 from rlspectral.koopman.model import KoopmanFitModel, load
 
 __all__ = [
+    "ESTIMATORS",
     "TRAJ_METHODS",
     "GeneratorLearner",
     "KoopmanFitModel",
@@ -49,6 +51,7 @@ __all__ = [
     "lagged_pairs",
     "load",
     "singular_values",
+    "svd_koopman_model",
     "vamp2_score",
     "vamp_e_score",
     "whitened_cross",
