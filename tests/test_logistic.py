@@ -156,6 +156,7 @@ def test_nested_lora_svd_learns_the_logistic_map_and_the_model_reloads(system, t
     assert model.koopman.offset == 1 and model.koopman.readout == "g"
     z = embed(x[1000:3000])
     b2 = model.project(z, np.cos(2 * np.pi * x[1000:3000])[:, None])
-    np.testing.assert_allclose(model.predict(embed(starts), b2, 2), fit.model.predict(fit.features(embed(starts)), b2, 2), rtol=1e-6, atol=1e-8)  # fmt: skip
+    reloaded, fitted = model.predict(embed(starts), b2, 2), fit.model.predict(fit.features(embed(starts)), b2, 2)
+    np.testing.assert_allclose(reloaded, fitted, rtol=1e-6, atol=1e-8)
     with pytest.raises(ConfigError, match="needs two networks"):
         TrajFitConfig(estimator="svd", svd=False)
