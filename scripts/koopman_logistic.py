@@ -284,22 +284,20 @@ def _plots(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None:
     names = ["oracle", *methods]
     colors = dict(zip(names, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     mu = system.eigenvalues
-    fig, axes = plt.subplots(1, len(ESTIMATORS), figsize=(11, 5), squeeze=False)
+    fig, axes = plt.subplots(1, len(ESTIMATORS), figsize=(11, 6.2), squeeze=False)
     for ax, est in zip(axes[0], ESTIMATORS):
-        t = np.linspace(0, 2 * np.pi, 200)
-        ax.plot(np.cos(t), np.sin(t), color="0.85", lw=0.8)
         for meth in names:
             rs = report.select(fits, method=meth)
             if rs:
                 re = np.concatenate([r[est]["eigenvalues_re"] for r in rs])
                 im = np.concatenate([r[est]["eigenvalues_im"] for r in rs])
                 ax.scatter(re, im, s=10, alpha=0.5, color=colors[meth], label=f"{meth} ({len(rs)} seeds)")
-        ax.scatter(mu.real, mu.imag, s=60, facecolors="none", edgecolors="k", lw=1.5, label="exact")
-        ax.set_xlim(-0.45, 1.05)
-        ax.set_ylim(-0.45, 0.45)
+        ax.scatter(mu.real, mu.imag, s=90, facecolors="none", edgecolors="k", lw=1.5, label="exact")
+        ax.set_xlim(-0.4, 0.4)
+        ax.set_ylim(-0.35, 0.35)
         ax.set_aspect("equal")
-        ax.set_title(f"eigenvalues, {est} estimator")
-        ax.legend(fontsize=7, loc="upper left")
+        ax.set_title(f"eigenvalues (all seeds; the eigenvalue 1 is off the plot), {est} estimator", fontsize=9)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3)
     save_figure(fig, out / "eigenvalues.png")
     fig, axes = plt.subplots(1, len(ESTIMATORS) + 1, figsize=(15, 4.2))
     n = np.arange(1, HORIZON + 1)
