@@ -4,7 +4,8 @@ Time-lag pairs (x_t, x_{t+tau}) of a stationary process define the transfer oper
 are learned by NestedLoRA SVD (two networks), its eigenfunctions by NestedLoRA EVD when the process is reversible.
 
 * :mod:`~rlspectral.koopman.estimators`: covariances, Koopman / generator matrices on learned features (whitening +
-  a small dense eigenproblem), VAMP-2 / VAMP-E, implied timescales; :class:`KoopmanModel`.
+  a small dense eigenproblem; the truncated SVD of two networks for non-reversible dynamics), VAMP-2 / VAMP-E,
+  implied timescales; :class:`KoopmanModel`.
 * :mod:`~rlspectral.koopman.generator`: the generator of a reversible diffusion from stationary samples alone
   (Dirichlet-form moments, :class:`GeneratorLearner`).
 * :mod:`~rlspectral.koopman.config` / :mod:`~rlspectral.koopman.fit`: :class:`TrajFitConfig` and
