@@ -44,10 +44,15 @@ METHODS: dict[str, tuple[str, bool]] = {  # name -> (TrajFitConfig.method, svd)
     "vampnet": ("vampnet", True),
     "dpnet": ("dpnet", True),
 }
-HORIZONS = np.arange(1, 51)  # prediction horizons, in lags
-MC = dict(points=16, paths=1000, substeps=20)
+HORIZONS = np.arange(1, 51)  # prediction horizons, in lags (--horizon: 1 .. H)
+MC = dict(points=16, paths=1000, substeps=20)  # --mc-paths: paths per start point
 BLOCK_TOL = 0.02  # transfer eigenvalues closer than this form one block for the cosine (2-D: modes 5 and 6)
 TRAIN_SEED, TEST_SEED = 0, 1000
+
+
+def _horizons(job: dict[str, Any]) -> np.ndarray:
+    """Prediction horizons 1 .. H lags of a job (H = ``horizon``, default 50)."""
+    return np.arange(1, (job.get("horizon") or len(HORIZONS)) + 1)
 
 
 def _observable(x: np.ndarray) -> np.ndarray:
@@ -71,8 +76,9 @@ def _mc(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     system, s = get_system(name), SYSTEMS[name]
     ref = reference_spectrum(name, k=8)
     x0 = ref.sample(MC["points"], np.random.default_rng(7))
-    steps = s["lag"] * HORIZONS
-    mc, err = monte_carlo_expectation(system, x0, _observable, steps, MC["paths"], substeps=MC["substeps"], seed=11)
+    steps = s["lag"] * _horizons(job)
+    paths = job.get("mc_paths") or MC["paths"]
+    mc, err = monte_carlo_expectation(system, x0, _observable, steps, paths, substeps=MC["substeps"], seed=11)
     h = _observable(ref.centers)
     std = np.sqrt((ref.pi[:, None] * (h - ref.pi @ h) ** 2).sum(0))
     np.savez(job_dir / "mc.npz", x0=x0, mc=mc, err=err, std=std)
@@ -101,7 +107,7 @@ def _oracle_fit(name: str, cache: str | None):
     return fit
 
 
-def _evaluate(fit, name: str, cache: str | None, mc_path: Path) -> dict[str, Any]:
+def _evaluate(fit, name: str, cache: str | None, mc_path: Path, horizons: np.ndarray = HORIZONS) -> dict[str, Any]:
     """Timescales, cosines, held-out VAMP scores and prediction errors of one fitted model."""
     from rlspectral.envs.langevin import reference_spectrum
     from rlspectral.koopman import lagged_pairs
@@ -121,7 +127,7 @@ def _evaluate(fit, name: str, cache: str | None, mc_path: Path) -> dict[str, Any
     scores = fit.scores(x0, x1)
     mc = np.load(mc_path)
     b = fit.project(_observable)
-    pred = np.stack([fit.predict(mc["x0"], b, int(n)) for n in HORIZONS], axis=1)
+    pred = np.stack([fit.predict(mc["x0"], b, int(n)) for n in horizons], axis=1)
     err_n = np.sqrt(np.mean(((pred - mc["mc"]) / mc["std"]) ** 2, axis=(0, 2)))
     return {
         "timescales": ts.tolist(),
@@ -139,7 +145,8 @@ def _evaluate(fit, name: str, cache: str | None, mc_path: Path) -> dict[str, Any
         "ref_vamp2": float(np.sum(ref_mu[:k] ** 2)),
         "pred_err_by_n": err_n.tolist(),
         "pred_err_mean": float(np.sqrt(np.mean(err_n**2))),
-        "pred_err_n50": float(err_n[-1]),
+        "pred_err_n50": float(err_n[49]),
+        "pred_err_last": float(err_n[-1]),
     }
 
 
@@ -204,7 +211,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         }
         method, seed = job["method"], job["seed"]
     result = {"id": job["id"], "kind": "fit", "system": name, "method": method, "seed": seed, **stats}
-    result.update(_evaluate(fit, name, cache, mc_path))
+    result.update(_evaluate(fit, name, cache, mc_path, _horizons(job)))
     if seed == 0:
         np.savez_compressed(job_dir / "eigenfunctions.npz", **_plot_values(fit, name))
     return result
@@ -215,6 +222,15 @@ TABLE = ["method", "seeds", "mean abs rel. timescale err", "max", "per-mode rel.
          "VAMP-2 test", "VAMP-E test", "pred. err (n ≤ 50)", "pred. err (n = 50)", "train s"]  # fmt: skip
 
 
+def _table(fits: list[dict[str, Any]]) -> list[str]:
+    """The header; with ``--horizon H > 50`` the first prediction column is the mean over n <= H, plus n = H."""
+    H = max((len(r["pred_err_by_n"]) for r in fits), default=len(HORIZONS))
+    if H == len(HORIZONS):
+        return TABLE
+    head = [c.replace("n ≤ 50", f"n ≤ {H}") for c in TABLE]
+    return [*head[:-1], f"pred. err (n = {H})", head[-1]]
+
+
 def _row(method: str, rs: list[dict[str, Any]]) -> list[Any]:
     """A method's table row: mean ± sample std over seeds (a single run without the ±)."""
 
@@ -222,9 +238,10 @@ def _row(method: str, rs: list[dict[str, Any]]) -> list[Any]:
         return report.pm([r[key] for r in rs], fmt, std_of_one=False)
 
     per_mode = " ".join(f"{v:+.3f}" for v in np.mean([r["timescale_rel_err"] for r in rs], axis=0))
+    long = [col("pred_err_last")] if len(rs[0]["pred_err_by_n"]) > len(HORIZONS) else []
     return [method, len(rs), col("mean_abs_timescale_err"), col("max_abs_timescale_err"), per_mode,
             col("mean_cosine"), col("min_cosine"), col("vamp2_test", ".3f"), col("vamp_e_test", ".3f"),
-            col("pred_err_mean"), col("pred_err_n50"), col("wall_time_s", ".0f")]  # fmt: skip
+            col("pred_err_mean"), col("pred_err_n50"), *long, col("wall_time_s", ".0f")]  # fmt: skip
 
 
 def summarize(results: list[dict[str, Any]], out: Path, systems: list[str], methods: list[str]) -> None:
@@ -267,7 +284,8 @@ def summarize(results: list[dict[str, Any]], out: Path, systems: list[str], meth
             else "",
             "",
             *report.markdown_table(
-                TABLE, [_row(m, rs) for (_, m), rs in report.groups(fits, system=[name], method=["oracle", *methods])]
+                _table(fits),
+                [_row(m, rs) for (_, m), rs in report.groups(fits, system=[name], method=["oracle", *methods])],
             ),
             "",
         ]
@@ -288,10 +306,17 @@ def _plots(fits: list[dict[str, Any]], out: Path, systems: list[str], methods: l
                 continue
             e = 100 * np.array([r["timescale_rel_err"] for r in rs])
             modes = np.arange(1, e.shape[1] + 1) + 0.1 * (i - len(methods) / 2)
-            ax.errorbar(modes, e.mean(0), yerr=e.std(0, ddof=1) if len(e) > 1 else None,
-                         fmt="o", label=meth, color=colors[meth], capsize=2)
+            ax.errorbar(
+                modes,
+                e.mean(0),
+                yerr=e.std(0, ddof=1) if len(e) > 1 else None,
+                fmt="o",
+                label=meth,
+                color=colors[meth],
+                capsize=2,
+            )
             p = np.array([r["pred_err_by_n"] for r in rs])
-            bx.plot(HORIZONS, p.mean(0), label=meth, color=colors[meth])
+            bx.plot(np.arange(1, p.shape[1] + 1), p.mean(0), label=meth, color=colors[meth])
         ax.axhspan(-3, 3, color="0.9", zorder=0)
         ax.axhline(0, color="k", lw=0.5)
         ax.set_xlabel("mode i")
@@ -303,6 +328,24 @@ def _plots(fits: list[dict[str, Any]], out: Path, systems: list[str], methods: l
         bx.set_yscale("log")
         bx.legend(fontsize=7)
     save_figure(fig, out / "timescales.png")
+    # Prediction error vs horizon (time units), mean ± sample std over seeds.
+    fig, axes = plt.subplots(1, len(systems), figsize=(6 * len(systems), 4.2), squeeze=False)
+    for ax, name in zip(axes[0], systems):
+        tau = SYSTEMS[name]["lag"] * 0.01
+        for meth in ["oracle", *methods]:
+            rs = report.select(fits, system=name, method=meth)
+            if rs:
+                p = np.array([r["pred_err_by_n"] for r in rs])
+                t = tau * np.arange(1, p.shape[1] + 1)
+                ax.plot(t, p.mean(0), label=f"{meth} ({len(rs)})", color=colors[meth], lw=1.2)
+                if len(p) > 1:
+                    sd = p.std(0, ddof=1)
+                    ax.fill_between(t, p.mean(0) - sd, p.mean(0) + sd, color=colors[meth], alpha=0.15)
+        ax.set_xlabel("horizon (time units)")
+        ax.set_ylabel("RMS error of E[x_t | x_0] / std")
+        ax.set_title(f"{name}: prediction error vs horizon")
+        ax.legend(fontsize=7)
+    save_figure(fig, out / "prediction_horizon.png")
     # Eigenfunctions, seed 0: reference and each method.
     for name in systems:
         rows = {}
@@ -350,7 +393,7 @@ def _plots(fits: list[dict[str, Any]], out: Path, systems: list[str], methods: l
 
 def make_jobs(args: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The preparation jobs (simulate and cache the data, the Monte Carlo truth) and the fits that need them."""
-    out, base = Path(args.out), {"cache": args.cache}
+    out, base = Path(args.out), {"cache": args.cache, "horizon": args.horizon, "mc_paths": args.mc_paths}
     prep = [{**base, "id": f"data__{n}__train", "kind": "data", "system": n, "test": False} for n in args.systems]
     prep += [{**base, "id": f"data__{n}__test", "kind": "data", "system": n, "test": True} for n in args.systems]
     prep += [{**base, "id": f"mc__{n}", "kind": "mc", "system": n} for n in args.systems]
@@ -374,8 +417,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--systems", nargs="*", default=list(SYSTEMS), choices=list(SYSTEMS))
     p.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     p.add_argument("--steps", type=int, default=0, help="training steps (0: the per-system default)")
+    p.add_argument("--horizon", type=int, default=50, help="prediction horizons 1..H lags (H >= 50)")
+    p.add_argument("--mc-paths", type=int, default=MC["paths"], help="Monte Carlo paths per start point")
     p.add_argument("--cache", default=None, help="trajectory cache (default ~/.cache/rlspectral/langevin)")
     args = p.parse_args(argv)
+    if args.horizon < 50:
+        p.error(f"--horizon {args.horizon}: pass at least 50 lags (the tables report n = 50)")
     out = Path(args.out)
     prep, fits = make_jobs(args)
     t0 = time.time()

@@ -22,6 +22,7 @@ from rlspectral.koopman import (
     lagged_pairs,
     load,
     singular_values,
+    svd_koopman_model,
     vamp2_score,
     vamp_e_score,
 )
@@ -70,6 +71,31 @@ def test_koopman_model_recovers_a_reversible_chain_in_any_basis():
     general = koopman_model(F0, F1, lag_time=2.0, reversible=False)
     np.testing.assert_allclose(np.real(general.values), true, atol=1e-9)
     np.testing.assert_allclose(general.predict(A, b, 5), np.linalg.matrix_power(P, 5) @ h, atol=1e-8)
+
+
+def test_svd_koopman_model_recovers_a_non_reversible_chain():
+    """Truncated SVD of (f, g) with full-rank features on a non-reversible chain: the complex eigenvalues of P and
+    the n-step predictions P^n h are exact, in any bases f = A, g = B of the indicator functions."""
+    rng = np.random.default_rng(3)
+    n = 6
+    P = rng.random((n, n)) ** 3 + np.roll(np.eye(n), 1, axis=1) * 2  # a drift around a cycle: not reversible
+    P /= P.sum(1, keepdims=True)
+    vals, vecs = np.linalg.eig(P.T)
+    pi = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
+    pi /= pi.sum()
+    true = np.linalg.eigvals(P)
+    assert np.abs(true.imag).max() > 0.05  # complex pairs
+    A, B = rng.standard_normal((2, n, n))
+    i, j = np.nonzero(P > 0)
+    w = np.sqrt(pi[i] * P[i, j] * len(i))[:, None]
+    model = svd_koopman_model(w * A[i], w * B[j], w * A[j], w * B[i], lag_time=1.0)
+    assert np.abs(np.sort_complex(model.values) - np.sort_complex(true)).max() < 1e-9
+    assert model.offset == 1 and model.readout == "g"
+    h = rng.standard_normal((n, 2))
+    b = model.project(w * B[i], w * h[i])  # E[g h] over rho
+    for steps in (1, 2, 5):
+        np.testing.assert_allclose(model.predict(A, b, steps), np.linalg.matrix_power(P, steps) @ h, atol=1e-9)
+    np.testing.assert_allclose(A @ model.matrix @ b, P @ h, atol=1e-9)
 
 
 def test_vamp_scores_and_singular_values():

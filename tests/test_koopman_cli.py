@@ -167,6 +167,7 @@ def test_fit_traj_model_reloads_in_a_fresh_process(tmp_path):
     np.save(tmp_path / "ar1.npy", x)
     outs = []
     cases = [("svd", []), ("generator", ["--method", "generator", "--shift", "4"]), ("irr", ["--irreversible"])]
+    cases.append(("svd-estimator", ["--estimator", "svd"]))
     for name, extra in cases:
         out = tmp_path / name
         argv = ["fit-traj", str(tmp_path / "ar1.npy"), "--lag", "2", "--k", "3", "--steps", "20", "--batch-size", "64"]

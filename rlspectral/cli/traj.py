@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from rlspectral.errors import SpectralError
-from rlspectral.koopman import TRAJ_METHODS, TrajFitConfig, fit_trajectories, lagged_pairs
+from rlspectral.koopman import ESTIMATORS, TRAJ_METHODS, TrajFitConfig, fit_trajectories, lagged_pairs
 
 KEYS = ("trajectories", "x")
 
@@ -100,6 +100,12 @@ def add_traj_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--kappa", dest="shift", type=float, default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # old name
     p.add_argument("--irreversible", action="store_true", help="general Koopman matrix (no detailed balance)")
+    p.add_argument(
+        "--estimator",
+        choices=ESTIMATORS,
+        default=d.estimator,
+        help="Koopman matrix: galerkin (C00^-1 C01 on f) or svd (truncated SVD of f, g: non-reversible dynamics)",
+    )
     p.add_argument("--holdout", type=float, default=0.2, help="share of the data held out for VAMP scores")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -123,6 +129,7 @@ def run_traj(args: argparse.Namespace) -> int:
         beta=args.beta,
         shift=args.shift,
         reversible=not args.irreversible,
+        estimator=args.estimator,
         standardize=True,
         seed=args.seed,
         holdout=args.holdout,

@@ -4,7 +4,8 @@ Time-lag pairs (x_t, x_{t+tau}) of a stationary process define the transfer oper
 are learned by NestedLoRA SVD (two networks), its eigenfunctions by NestedLoRA EVD when the process is reversible.
 
 * :mod:`~rlspectral.koopman.estimators`: covariances, Koopman / generator matrices on learned features (whitening +
-  a small dense eigenproblem), VAMP-2 / VAMP-E, implied timescales; :class:`KoopmanModel`.
+  a small dense eigenproblem; the truncated SVD of two networks for non-reversible dynamics), VAMP-2 / VAMP-E,
+  implied timescales; :class:`KoopmanModel`.
 * :mod:`~rlspectral.koopman.generator`: the generator of a reversible diffusion from stationary samples alone
   (Dirichlet-form moments, :class:`GeneratorLearner`).
 * :mod:`~rlspectral.koopman.config` / :mod:`~rlspectral.koopman.fit`: :class:`TrajFitConfig` and
@@ -13,7 +14,7 @@ are learned by NestedLoRA SVD (two networks), its eigenfunctions by NestedLoRA E
   ``rlspectral fit-traj``'s ``model.pt``), read back by :func:`load`.
 """
 
-from rlspectral.koopman.config import TRAJ_METHODS, TrajFitConfig
+from rlspectral.koopman.config import ESTIMATORS, TRAJ_METHODS, TrajFitConfig
 from rlspectral.koopman.estimators import (
     KoopmanModel,
     covariances,
@@ -21,6 +22,7 @@ from rlspectral.koopman.estimators import (
     implied_timescales,
     koopman_model,
     singular_values,
+    svd_koopman_model,
     vamp2_score,
     vamp_e_score,
     whitened_cross,
@@ -31,6 +33,7 @@ from rlspectral.koopman.generator import GeneratorLearner, dirichlet_moments, in
 from rlspectral.koopman.model import KoopmanFitModel, load
 
 __all__ = [
+    "ESTIMATORS",
     "TRAJ_METHODS",
     "GeneratorLearner",
     "KoopmanFitModel",
@@ -49,6 +52,7 @@ __all__ = [
     "lagged_pairs",
     "load",
     "singular_values",
+    "svd_koopman_model",
     "vamp2_score",
     "vamp_e_score",
     "whitened_cross",

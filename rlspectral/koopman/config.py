@@ -11,6 +11,8 @@ from rlspectral.objectives import OBJECTIVES
 # The objectives defined for two networks on a time-lag operator (from the one table in rlspectral.objectives),
 # plus the generator (NestedLoRA on Dirichlet-form moments, rlspectral.koopman.generator).
 TRAJ_METHODS: tuple[str, ...] = (*(m for m, (cls, _) in OBJECTIVES.items() if cls.supports_svd), "generator")
+# Koopman matrices on the learned functions (rlspectral.koopman.estimators): koopman_model, svd_koopman_model.
+ESTIMATORS: tuple[str, ...] = ("galerkin", "svd")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class TrajFitConfig:
     beta: float = 1.0  # generator: inverse temperature (noise sqrt(2 / beta))
     shift: float = 10.0  # generator: s of I + L / s (shift I + L), above -lambda of the fastest mode wanted
     reversible: bool = True  # detailed-balance Koopman estimator
+    estimator: str = "galerkin"  # galerkin: K = C00^-1 C01 on f | svd: truncated SVD of (f, g) (two networks)
     standardize: bool = False  # the network sees (x - mean) / std of the training data
     eval_pairs: int = 200_000
     seed: int = 0
@@ -42,6 +45,9 @@ class TrajFitConfig:
         """Check every field; a bad one is a one-line :class:`~rlspectral.errors.ConfigError` naming it."""
         self.hidden = tuple(self.hidden)
         check_choice(self, "method", TRAJ_METHODS)
+        check_choice(self, "estimator", ESTIMATORS)
+        two = self.svd and self.method != "generator"
+        check(self.estimator != "svd" or two, "estimator", self.estimator, "the svd estimator needs two networks")
         check_int(self, 1, "lag", "steps", "batch_size", "eval_pairs")
         check(is_int(self.k) and self.k >= 2, "k", self.k, "pass k >= 2: the first mode is the constant")
         check_int(self, 0, "fourier_features", "threads")

@@ -10,6 +10,7 @@ VAMP-E (Wu & Noe 2020); implied timescales ``t_i = -tau / ln mu_i``. Everything 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -82,11 +83,13 @@ class KoopmanModel:
     gram: np.ndarray  # [k, k]
     lag_time: float
     rates: np.ndarray | None = None  # generator eigenvalues lambda_i (generator models)
+    offset: int = 0  # predict uses mu^(n - offset): 1 for the truncated-SVD model (its W_inv holds the first step)
+    readout: str = "f"  # the network whose features project() expects: "g" for the truncated-SVD model
 
     @property
     def matrix(self) -> np.ndarray:
-        """``K = C00^-1 C01`` (reconstructed from the eigen decomposition)."""
-        return np.real((self.W * self.values) @ self.W_inv)
+        """The one-step map ``F0 @ matrix @ b`` (``K = C00^-1 C01`` for a Galerkin model), from the eigenpairs."""
+        return np.real((self.W * self.values ** (1 - self.offset)) @ self.W_inv)
 
     def timescales(self) -> np.ndarray:
         """``t_i = -1 / lambda_i`` (generator models) or ``-tau / ln mu_i``; NaN for non-decaying modes."""
@@ -105,8 +108,8 @@ class KoopmanModel:
         return np.linalg.lstsq(self.gram, F.T @ h / len(F), rcond=1e-10)[0]
 
     def predict(self, F0: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
-        """``psi(x_0)^T K^n b``: the model's ``E[h(x_{n tau}) | x_0]``, ``[n_points, m]``."""
-        Kn = (self.W * self.values**n) @ self.W_inv
+        """``psi(x_0)^T K^n b``: the model's ``E[h(x_{n tau}) | x_0]``, ``[n_points, m]`` (n >= offset)."""
+        Kn = (self.W * self.values ** (n - self.offset)) @ self.W_inv
         return np.real(np.asarray(F0, dtype=np.float64) @ Kn @ b)
 
 
@@ -117,10 +120,11 @@ def _sorted_model(
     gram: np.ndarray,
     lag_time: float,
     rates: np.ndarray | None = None,
+    **kw: Any,
 ) -> KoopmanModel:
     order = np.argsort(-np.real(values if rates is None else rates), kind="stable")
     return KoopmanModel(
-        values[order], W[:, order], W_inv[order], gram, lag_time, None if rates is None else rates[order]
+        values[order], W[:, order], W_inv[order], gram, lag_time, None if rates is None else rates[order], **kw
     )
 
 
@@ -154,3 +158,25 @@ def generator_model(M: np.ndarray, L: np.ndarray, lag_time: float) -> KoopmanMod
     lam, U = np.linalg.eigh(W0.T @ L @ W0)
     W = W0 @ U
     return _sorted_model(np.exp(lam * lag_time), W, W.T @ M, M, lag_time, rates=lam)
+
+
+def svd_koopman_model(F0: np.ndarray, G1: np.ndarray, F1: np.ndarray, G0: np.ndarray, lag_time: float) -> KoopmanModel:
+    """The truncated SVD ``T ~ sum_i s_i phi_i <psi_i, .>`` of two networks (Jeong, Ryu et al. 2025, Sec. 3.2) and
+    its eigen decomposition, for operators that are not self-adjoint.
+
+    CCA of ``f(x_t)`` and ``g(x_{t+tau})`` (:func:`whitened_cross`, ``svd(Kbar) = U' S V'^T``) gives the singular
+    functions ``phi = f A_f``, ``psi = g A_g`` (``A_f = W0 U'``, ``A_g = W1 V'``). On span(phi) the truncated operator
+    is ``K_phi = S <psi, phi>`` (``T phi_j = sum_i phi_i s_i <psi_i, phi_j>``), ``<psi, phi> = A_g^T E[g f^T] A_f``
+    over the states of both ends of the pairs (``G0, F0`` and ``G1, F1``; rho for stationary data). Its eigenvalues
+    are the model's; ``E[h(x_{t + n tau}) | x] = phi(x)^T K_phi^(n-1) S <psi, h>``, so ``project`` takes the g
+    features (``readout="g"``, ``gram = I``: ``b = E[g h]``) and ``predict`` uses ``mu^(n-1)`` (``offset=1``).
+    """
+    cov = covariances(F0, G1)
+    Kbar, W0, W1 = whitened_cross(*cov)
+    Ub, s, Vbt = np.linalg.svd(Kbar, full_matrices=False)
+    Af, Ag = W0 @ Ub, W1 @ Vbt.T
+    F, G = np.concatenate([F0, F1]).astype(np.float64), np.concatenate([G0, G1]).astype(np.float64)
+    cross = Ag.T @ (G.T @ F / len(F)) @ Af  # <psi_i, phi_j>
+    mu, Wc = np.linalg.eig(s[:, None] * cross)
+    W_inv = np.linalg.solve(Wc, s[:, None] * Ag.T)  # Wc^-1 S A_g^T
+    return _sorted_model(mu, Af @ Wc, W_inv, np.eye(F0.shape[1]), lag_time, offset=1, readout="g")

@@ -29,6 +29,7 @@ from rlspectral.koopman.estimators import (
     generator_model,
     koopman_model,
     singular_values,
+    svd_koopman_model,
     vamp2_score,
     vamp_e_score,
 )
@@ -82,7 +83,7 @@ class TrajFit:
     scale: np.ndarray
     stats: dict[str, Any] = field(default_factory=dict)
     states: np.ndarray | None = field(default=None, repr=False)  # training states behind the model
-    basis: np.ndarray | None = field(default=None, repr=False)  # f at those states
+    basis: np.ndarray | None = field(default=None, repr=False)  # the model's readout features at those states
     train_cov: Covariances | None = field(default=None, repr=False)
 
     def features(self, x: np.ndarray, which: str = "f", batch: int = 65536) -> np.ndarray:
@@ -102,7 +103,8 @@ class TrajFit:
         return {"vamp2": vamp2_score(*test), "vamp_e": vamp_e_score(self.train_cov, test)}
 
     def project(self, observable: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Coefficients ``b`` of ``observable`` on the features, from the training states (for :meth:`predict`)."""
+        """Coefficients ``b`` of ``observable`` on the model's readout features (f, or g for the truncated-SVD
+        model), from the training states (for :meth:`predict`)."""
         assert self.states is not None and self.basis is not None
         return self.model.project(self.basis, observable(self.states))
 
@@ -178,9 +180,11 @@ def fit_trajectories(train: np.ndarray | Sequence[np.ndarray], cfg: TrajFitConfi
         states = np.concatenate([x0, x1])[: cfg.eval_pairs].astype(np.float64)
         z = torch.from_numpy(((states - mean) / scale).astype(np.float32))
         fit.model = generator_model(*learner.matrices(z), lag_time)
+    elif cfg.estimator == "svd":
+        fit.model = svd_koopman_model(F0, fit.features(x1, "g"), F1, fit.features(x0, "g"), lag_time)
     else:
         fit.model = koopman_model(F0, F1, lag_time, reversible=cfg.reversible)
-    fit.states, fit.basis = x0, F0
+    fit.states, fit.basis = x0, fit.features(x0, "g") if fit.model.readout == "g" else F0
     fit.train_cov = covariances(F0, fit.features(x1, "g"))
     fit.stats = {
         "wall_time_s": wall,

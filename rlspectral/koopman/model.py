@@ -10,7 +10,8 @@ and the Koopman model on psi (:class:`KoopmanModel`: the matrix ``K = C00^-1 C01
 weights_only=True)``); :func:`load` reads them back, and any problem with the file is one :class:`CheckpointError`.
 Keys: ``format``, ``version``, ``method``, ``lag``, ``dt``, ``beta``, ``shift``, ``config`` (TrajFitConfig),
 ``learner_config`` (LearnerConfig), ``f``, ``g`` (state dicts; g None for one network), ``mean``, ``scale``,
-``koopman`` (``values``, ``W``, ``W_inv``, ``gram``, ``lag_time``, ``rates``, ``matrix``, ``generator``) and
+``koopman`` (``values``, ``W``, ``W_inv``, ``gram``, ``lag_time``, ``rates``, ``matrix``, ``generator``, ``offset``,
+``readout``) and
 ``train_cov`` (``C00``, ``C01``, ``C11`` of the training pairs, for VAMP-E).
 """
 
@@ -106,7 +107,7 @@ class KoopmanFitModel:
 
     def project(self, x: np.ndarray, h: np.ndarray) -> np.ndarray:
         """Least-squares coefficients ``b`` of observable values ``h [n, m]`` at states ``x`` (samples of rho)."""
-        return self.koopman.project(self.features(x), h)
+        return self.koopman.project(self.features(x, self.koopman.readout), h)
 
     def predict(self, x0: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
         """The model's ``E[h(x_{t + n tau}) | x_t = x0] = psi(x0)^T K^n b``."""
@@ -140,6 +141,8 @@ class KoopmanFitModel:
                 "rates": None if m.rates is None else torch.from_numpy(np.asarray(m.rates)),
                 "matrix": torch.from_numpy(m.matrix),
                 "generator": generator,
+                "offset": int(m.offset),
+                "readout": m.readout,
             },
             "train_cov": None
             if self.train_cov is None
@@ -181,6 +184,8 @@ class KoopmanFitModel:
                 gram=k["gram"].numpy(),
                 lag_time=float(k["lag_time"]),
                 rates=None if rates is None else rates.numpy(),
+                offset=int(k.get("offset", 0)),
+                readout=str(k.get("readout", "f")),
             )
             cov = state["train_cov"]
             train_cov = None if cov is None else (cov["C00"].numpy(), cov["C01"].numpy(), cov["C11"].numpy())

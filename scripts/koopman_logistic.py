@@ -1,0 +1,361 @@
+"""Noisy logistic map benchmark: a non-reversible transfer operator with an exact spectrum (issue 23).
+
+    python -m scripts.koopman_logistic --out results/koopman_logistic                  # resumable, 5 seeds
+    python -m scripts.koopman_logistic --out results/koopman_logistic --summarize-only # tables and plots
+
+System (``rlspectral.envs.logistic``): ``x' = 4 x (1 - x) + xi (mod 1)``, ``xi ~ cos^20(pi xi)``; its transfer
+operator has rank 21 and exact complex eigenvalues, singular values and conditional expectations. Data as in Jeong,
+Ryu et al. (NeurIPS 2025, github.com/MinchanJeong/NeuralKoopmanSVD, experiments/configs/synthetic_logistic.py): one
+trajectory of 50,000 samples, lag 1, 20 modes; a seed changes the training trajectory, the network initialization
+and the batches; a separate 50,000-step trajectory is held out. The network sees the point on the circle
+``(cos 2 pi x, sin 2 pi x)`` (their "sinusoidal" embedding, simplified), then 32 random Fourier features and an MLP
+2 x 128: the same network, batch, steps and data for every method.
+
+Methods: NestedLoRA SVD (two networks), VAMPnet and DPNet (rlspectral.objectives, same learner), deeptime's
+VAMPNet (external peer, ``pip install 'rlspectral[koopman-peers]'``; its defaults: Adam, lr 5e-4, VAMP-2 with mean
+removal, two lobes = the same network without the constant output, to which the constant is appended), and an
+"oracle" row: the exact 21-function bases of K's range (f) and co-range (g) through the same estimators and data,
+the floor that 50,000 samples set.
+
+Metrics (every method through the same post-processing, rlspectral.koopman.estimators): singular values of the
+whitened cross-covariance vs exact; eigenvalues of two Koopman matrices on the learned functions, the Galerkin
+``C00^-1 C01`` on f and the truncated SVD of (f, g) (``svd_koopman_model``): directed Hausdorff distance from the
+learned to the exact eigenvalues (the paper's metric) and, for each of the 5 leading non-trivial exact eigenvalues,
+the distance to the nearest learned one; held-out VAMP-2 / VAMP-E; the error of ``E[g(x_{t+n}) | x_t]`` for
+g = cos 2 pi x, sin 2 pi x, x and n = 1..20 at 256 held-out start points against the exact conditional expectation
+(RMS over starts and observables, / std of g under pi).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rlspectral import report
+from rlspectral.plots import pyplot, save_figure
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
+
+N_NOISE, K, SAMPLES, TEST_SEED = 20, 20, 50_000, 10_000
+STEPS = 2000
+COMMON: dict[str, Any] = dict(
+    lag=1, k=K, batch_size=1024, lr=1e-3, hidden=(128, 128), fourier_features=32, fourier_scale=1.0,
+    eval_pairs=SAMPLES, reversible=False,
+)  # fmt: skip
+METHODS: dict[str, str] = {  # name -> TrajFitConfig.method ("" = not an rlspectral objective)
+    "lora-svd": "nested-lora",
+    "vampnet": "vampnet",
+    "dpnet": "dpnet",
+    "deeptime-vampnet": "",
+}
+ESTIMATORS = ("galerkin", "svd")
+HORIZON, STARTS, LEADING = 20, 256, 5
+
+
+def _system():
+    from rlspectral.envs.logistic import NoisyLogisticMap
+
+    return NoisyLogisticMap(N=N_NOISE)
+
+
+def embed(x: np.ndarray) -> np.ndarray:
+    """States on [0, 1) -> points on the circle ``[n, 2]`` (float32), what every network reads."""
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    return np.stack([np.cos(2 * np.pi * x), np.sin(2 * np.pi * x)], axis=1).astype(np.float32)
+
+
+def observables(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    return np.stack([np.cos(2 * np.pi * x), np.sin(2 * np.pi * x), x], axis=1)
+
+
+def data(seed: int) -> np.ndarray:
+    """The 1-D trajectory ``[SAMPLES + 1]`` of a seed (training) or of TEST_SEED (held out)."""
+    return _system().trajectories(1, SAMPLES, seed=seed)[0, :, 0]
+
+
+def exact_bases(system) -> tuple[Any, Any]:
+    """The oracle: real bases of K's range ``cos / sin(2 pi k F(x))`` and co-range ``cos / sin(2 pi k y) / pi(y)``."""
+    ks = np.arange(system.N // 2 + 1)
+
+    def trig(t: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.cos(2 * np.pi * ks * t[:, None]), np.sin(2 * np.pi * ks[1:] * t[:, None])], axis=1)
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return trig(system.logistic(np.asarray(x, dtype=np.float64).reshape(-1)))
+
+    def g(y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        return trig(y) / system.stationary_density(y)[:, None]
+
+    return f, g
+
+
+def deeptime_vampnet(x0: np.ndarray, x1: np.ndarray, seed: int, steps: int) -> tuple[Any, Any, float]:
+    """deeptime's VAMPNet (its defaults) on the shared network, batch and steps: ``(f, g, train seconds)``."""
+    import torch
+
+    from rlspectral.errors import MissingDependencyError
+    from rlspectral.networks import EigenNetwork, NetworkConfig
+    from rlspectral.seeding import seeded
+
+    try:
+        from deeptime.decomposition.deep import VAMPNet
+    except ImportError:
+        raise MissingDependencyError("deeptime is not installed: pip install 'rlspectral[koopman-peers]'") from None
+    net = dict(hidden=COMMON["hidden"], fourier_features=COMMON["fourier_features"], fourier_scale=1.0)
+    with seeded(seed):
+        lobe = EigenNetwork(NetworkConfig((2,), K - 1, **net))
+        lobe_t = EigenNetwork(NetworkConfig((2,), K - 1, **net))
+    model = VAMPNet(lobe, lobe_t, device="cpu")
+    z0, z1 = torch.from_numpy(embed(x0)), torch.from_numpy(embed(x1))
+    gen = torch.Generator().manual_seed(seed + 1)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        idx = torch.randint(0, len(z0), (COMMON["batch_size"],), generator=gen)
+        model.partial_fit((z0[idx], z1[idx]))
+    wall = time.perf_counter() - t0
+    lobe.eval()
+    lobe_t.eval()
+
+    def features(net: torch.nn.Module):
+        def run(x: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                out = net(torch.from_numpy(embed(x))).double().numpy()
+            return np.concatenate([np.ones((len(out), 1)), out], axis=1)
+
+        return run
+
+    return features(lobe), features(lobe_t), wall
+
+
+def evaluate(f, g, train: np.ndarray, test: np.ndarray) -> dict[str, Any]:
+    """Every metric of one pair of feature maps ``f, g: [n] states -> [n, k]`` (module doc)."""
+    from rlspectral.koopman import (
+        covariances,
+        koopman_model,
+        singular_values,
+        svd_koopman_model,
+        vamp2_score,
+        vamp_e_score,
+    )
+
+    system = _system()
+    exact_mu, exact_sv = system.eigenvalues, system.singular_values
+    x0, x1 = train[:-1], train[1:]
+    F0, F1, G0, G1 = f(x0), f(x1), g(x0), g(x1)
+    cov = covariances(F0, G1)
+    k = F0.shape[1]
+    sv = singular_values(*cov)[:K]
+    out: dict[str, Any] = {
+        "singular_values": sv.tolist(),
+        "sv_abs_err": np.abs(sv - exact_sv[: len(sv)]).tolist(),
+        "sv_mean_abs_err": float(np.mean(np.abs(sv - exact_sv[: len(sv)])[1:])),
+    }
+    t0, t1 = test[:-1], test[1:]
+    test_cov = covariances(f(t0), g(t1))
+    out.update(vamp2_test=vamp2_score(*test_cov), vamp_e_test=vamp_e_score(cov, test_cov))
+    starts = test[np.random.default_rng(5).choice(len(test), STARTS, replace=False)]
+    truth = system.conditional_expectation(observables, starts, HORIZON)  # [starts, n, obs]
+    _, std = system.moments(observables)
+    fs = f(starts)
+    h = observables(x0)
+    models = {
+        "galerkin": koopman_model(F0, F1, 1.0, reversible=False),
+        "svd": svd_koopman_model(F0, G1, F1, G0, 1.0),
+    }
+    for name, model in models.items():
+        mu = np.asarray(model.values, dtype=np.complex128)
+        dist = np.abs(mu[:, None] - exact_mu[None, :])
+        lead = dist[:, 1 : LEADING + 1].min(0)
+        b = model.project(G0 if model.readout == "g" else F0, h)
+        pred = np.stack([model.predict(fs, b, n) for n in range(1, HORIZON + 1)], axis=1)
+        err_n = np.sqrt(np.mean(((pred - truth) / std) ** 2, axis=(0, 2)))
+        out[name] = {
+            "eigenvalues_re": mu.real.tolist(),
+            "eigenvalues_im": mu.imag.tolist(),
+            "hausdorff": float(dist.min(1).max()),
+            "leading_err": lead.tolist(),
+            "leading_mean_err": float(lead.mean()),
+            "pred_err_by_n": err_n.tolist(),
+            "pred_err_mean": float(np.sqrt(np.mean(err_n**2))),
+        }
+    out["k"] = k
+    return out
+
+
+def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
+    """One fit (or the oracle) and its scores."""
+    import torch
+
+    torch.set_num_threads(1)
+    seed, method = job["seed"], job["method"]
+    train, test = data(seed), data(TEST_SEED)
+    steps = job.get("steps") or STEPS
+    if method == "oracle":
+        f, g = exact_bases(_system())
+        wall = 0.0
+    elif method == "deeptime-vampnet":
+        f, g, wall = deeptime_vampnet(train[:-1], train[1:], seed, steps)
+    else:
+        from rlspectral.koopman import TrajFitConfig, fit_trajectories
+
+        cfg = TrajFitConfig(method=METHODS[method], svd=True, steps=steps, seed=seed, **COMMON)
+        fit = fit_trajectories(embed(train), cfg)
+        wall = fit.stats["wall_time_s"]
+
+        def f(x: np.ndarray) -> np.ndarray:
+            return fit.features(embed(x))
+
+        def g(x: np.ndarray) -> np.ndarray:
+            return fit.features(embed(x), "g")
+
+    result = {"id": job["id"], "method": method, "seed": seed, "steps": steps, "wall_time_s": wall}
+    result.update(evaluate(f, g, train, test))
+    return result
+
+
+# ----------------------------------------------------------------------------------------------- summary
+TABLE = ["method", "seeds", "estimator", "Hausdorff (learned -> exact)", "Hausdorff - oracle's (same data)",
+         "leading-5 eig. err (mean)",
+         "err at -0.193±0.191i", "pred. err (n ≤ 20)", "pred. err n = 1", "pred. err n = 20",
+         "sing. val. err (mean, modes 2-20)", "VAMP-2 test", "VAMP-E test", "train s"]  # fmt: skip
+
+
+def _rows(fits: list[dict[str, Any]], methods: list[str]) -> list[list[Any]]:
+    rows = []
+    oracle = {r["seed"]: r for r in report.select(fits, method="oracle")}
+    for (meth,), rs in report.groups(fits, method=["oracle", *methods]):
+        for est in ESTIMATORS:
+
+            def col(key: str, fmt: str = ".4f", est: str = est, rs: list = rs) -> str:
+                return report.pm([r[est][key] for r in rs], fmt, std_of_one=False)
+
+            pair = report.pm([r[est]["leading_err"][0] for r in rs], ".4f", std_of_one=False)
+            excess = [r[est]["hausdorff"] - oracle[r["seed"]][est]["hausdorff"] for r in rs if r["seed"] in oracle]
+            rows.append([
+                meth, len(rs), est, col("hausdorff"), report.pm(excess, ".4f", std_of_one=False),
+                col("leading_mean_err"), pair, col("pred_err_mean"),
+                report.pm([r[est]["pred_err_by_n"][0] for r in rs], ".4f", std_of_one=False),
+                report.pm([r[est]["pred_err_by_n"][-1] for r in rs], ".4f", std_of_one=False),
+                report.pm([r["sv_mean_abs_err"] for r in rs], ".4f", std_of_one=False),
+                report.pm([r["vamp2_test"] for r in rs], ".3f", std_of_one=False),
+                report.pm([r["vamp_e_test"] for r in rs], ".3f", std_of_one=False),
+                report.pm([r["wall_time_s"] for r in rs], ".0f", std_of_one=False),
+            ])  # fmt: skip
+    return rows
+
+
+def summarize(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None:
+    system = _system()
+    report.write_json(out / "results.json", sorted(fits, key=lambda r: r["id"]))
+    cols = ["method", "seed", "steps", "sv_mean_abs_err", "vamp2_test", "vamp_e_test", "wall_time_s"]
+    flat = []
+    for r in sorted(fits, key=lambda r: (r["method"], r["seed"])):
+        row = {c: r[c] for c in cols}
+        for est in ESTIMATORS:
+            row.update({f"{est}_{key}": r[est][key] for key in ("hausdorff", "leading_mean_err", "pred_err_mean")})
+        flat.append(row)
+    est_cols = [f"{e}_{key}" for e in ESTIMATORS for key in ("hausdorff", "leading_mean_err", "pred_err_mean")]
+    report.write_csv(out / "results.csv", flat, cols + est_cols)
+    mu, sv = system.eigenvalues, system.singular_values
+    lines = [
+        "# Noisy logistic map (N = 20): learned vs exact spectrum",
+        "",
+        f"{SAMPLES} training samples (one trajectory per seed), lag 1, k = {K} functions (with the constant), "
+        f"{STEPS} steps of batch {COMMON['batch_size']}; '±' is the sample std (ddof=1) over seeds.",
+        "",
+        "exact eigenvalues (leading): " + ", ".join(f"{z.real:+.4f}{z.imag:+.4f}i" for z in mu[: LEADING + 1]),
+        "",
+        "exact singular values: " + ", ".join(f"{s:.4f}" for s in sv[:K]),
+        "",
+        *report.markdown_table(TABLE, _rows(fits, methods)),
+        "",
+    ]
+    report.write_markdown(out / "table.md", lines)
+    _plots(fits, out, methods)
+
+
+def _plots(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None:
+    plt = pyplot()
+    system = _system()
+    names = ["oracle", *methods]
+    colors = dict(zip(names, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    mu = system.eigenvalues
+    fig, axes = plt.subplots(1, len(ESTIMATORS), figsize=(11, 6.2), squeeze=False)
+    for ax, est in zip(axes[0], ESTIMATORS):
+        for meth in names:
+            rs = report.select(fits, method=meth)
+            if rs:
+                re = np.concatenate([r[est]["eigenvalues_re"] for r in rs])
+                im = np.concatenate([r[est]["eigenvalues_im"] for r in rs])
+                ax.scatter(re, im, s=10, alpha=0.5, color=colors[meth], label=f"{meth} ({len(rs)} seeds)")
+        ax.scatter(mu.real, mu.imag, s=90, facecolors="none", edgecolors="k", lw=1.5, label="exact")
+        ax.set_xlim(-0.4, 0.4)
+        ax.set_ylim(-0.35, 0.35)
+        ax.set_aspect("equal")
+        ax.set_title(f"eigenvalues (all seeds; the eigenvalue 1 is off the plot), {est} estimator", fontsize=9)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3)
+    save_figure(fig, out / "eigenvalues.png")
+    fig, axes = plt.subplots(1, len(ESTIMATORS) + 1, figsize=(15, 4.2))
+    n = np.arange(1, HORIZON + 1)
+    for ax, est in zip(axes, ESTIMATORS):
+        for meth in names:
+            rs = report.select(fits, method=meth)
+            if rs:
+                e = np.array([r[est]["pred_err_by_n"] for r in rs])
+                ax.plot(n, e.mean(0), color=colors[meth], label=meth)
+                if len(e) > 1:
+                    sd = e.std(0, ddof=1)
+                    ax.fill_between(n, e.mean(0) - sd, e.mean(0) + sd, color=colors[meth], alpha=0.2)
+        ax.set_yscale("log")
+        ax.set_xlabel("horizon n (steps)")
+        ax.set_ylabel("RMS error of E[g(x_n) | x_0] / std g")
+        ax.set_title(f"prediction, {est} estimator")
+        ax.legend(fontsize=7)
+    ax = axes[-1]
+    sv = system.singular_values[:K]
+    ax.plot(np.arange(1, K + 1), sv, "ko-", label="exact", ms=4)
+    for meth in names:
+        rs = report.select(fits, method=meth)
+        if rs:
+            s = np.array([r["singular_values"] for r in rs])
+            ax.plot(np.arange(1, s.shape[1] + 1), s.mean(0), ".", color=colors[meth], label=meth)
+    ax.set_yscale("log")
+    ax.set_xlabel("mode i")
+    ax.set_title("singular values")
+    ax.legend(fontsize=7)
+    save_figure(fig, out / "prediction_singular_values.png")
+
+
+def make_jobs(args: Any) -> list[dict[str, Any]]:
+    jobs = []
+    for seed in seed_range(args):
+        for meth in ["oracle", *args.methods]:
+            jobs.append({"id": f"{meth}__s{seed}", "method": meth, "seed": seed, "steps": args.steps})
+    return jobs
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = sweep_parser(__doc__, "results/koopman_logistic", seeds=5, workers=1, threads="--threads")
+    p.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
+    p.add_argument("--steps", type=int, default=0, help=f"training steps (0: {STEPS})")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    jobs = make_jobs(args)
+    t0 = time.time()
+
+    def describe(r: dict[str, Any]) -> str:
+        return (f"Hausdorff galerkin {r['galerkin']['hausdorff']:.4f} svd {r['svd']['hausdorff']:.4f}, "
+                f"pred {r['svd']['pred_err_mean']:.4f}, {r['wall_time_s']:.0f}s")  # fmt: skip
+
+    run_jobs("scripts.koopman_logistic:run_job", jobs, args, describe)
+    results = finished(out, jobs)
+    summarize(results, out, args.methods)
+    print(f"{len(results)}/{len(jobs)} jobs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
+
+
+if __name__ == "__main__":
+    main()
