@@ -11,6 +11,7 @@ Cora), val = the next 500, test = the 1000 listed test indices.
 
 from __future__ import annotations
 
+import codecs
 import collections
 import pickle
 from pathlib import Path
@@ -34,6 +35,8 @@ class _PlanetoidUnpickler(pickle.Unpickler):
             return _reconstruct()
         if module == "numpy" and name in ("ndarray", "dtype"):
             return getattr(np, name)
+        if (module, name) == ("_codecs", "encode"):  # bytes inside a protocol-2 pickle written by Python 3
+            return codecs.encode
         if (module, name) == ("collections", "defaultdict"):
             return collections.defaultdict
         if module in ("__builtin__", "builtins") and name in ("list", "dict", "int"):

@@ -1,4 +1,4 @@
-"""An undirected graph with self-loops, the random walk on it, and feature propagation (docs/design.md, "Graph operators").
+"""An undirected graph with self-loops, its random walk and feature propagation (docs/design.md, "Graph operators").
 
 The operator is the random walk ``P = D^-1 (A + I)`` with D the degrees of ``A + I``. It is self-adjoint in
 L2(rho) with ``rho = d / vol`` (vol = sum of degrees), which is the law of either end of a uniformly drawn directed

@@ -89,7 +89,8 @@ class GraphData:
             raise DataError(f"labels have shape {list(self.labels.shape)} for a graph of {n} nodes (want [{n}])")
         for key, mask in (self.split or {}).items():
             if mask.shape != (n,) or mask.dtype != np.bool_:
-                raise DataError(f"split mask {key!r} must be boolean of shape [{n}], got {mask.dtype} {list(mask.shape)}")
+                got = f"{mask.dtype} {list(mask.shape)}"
+                raise DataError(f"split mask {key!r} must be boolean of shape [{n}], got {got}")
 
     def restrict(self, nodes: np.ndarray) -> GraphData:
         """The data on ``nodes`` (e.g. the largest component), renumbered."""
@@ -242,9 +243,10 @@ def fit_graph(
     if cfg.mode == "inductive" and len(unseen):
         # unseen nodes, scored against the whole graph's eigenvectors restricted to them (per mode, and the span)
         ucos = graph_cosines(emb[:, :k], graph, vals, vecs, nodes=unseen)
+        span = span_similarity(emb[unseen, :k], vecs[unseen, :k], graph.degrees[unseen])
+        every = graph_cosines(emb[:, :k], graph, vals, vecs)
         metrics.update(heldout_cosine_similarity=ucos.tolist(), heldout_mean_cosine_similarity=float(ucos.mean()),
-                       heldout_span_similarity=span_similarity(emb[unseen, :k], vecs[unseen, :k], graph.degrees[unseen]),
-                       all_nodes_mean_cosine_similarity=float(graph_cosines(emb[:, :k], graph, vals, vecs).mean()))  # fmt: skip
+                       heldout_span_similarity=span, all_nodes_mean_cosine_similarity=float(every.mean()))  # fmt: skip
     if data.labels is not None and data.split is not None:
         dims = cfg.probe_dims or tuple(sorted({d for d in (2, 4, 8, 16, 32, 64, 128, k) if d <= k}))
         metrics["probe"] = _probe_rows(data, emb, dims, None)
@@ -280,7 +282,8 @@ def write_outputs(
     np.save(out / "embedding.npy", emb[:, :k].astype(np.float32))
     learner.save(out / "model.pt")
     if learner.writer is not None:
-        learner.writer.add_scalar("spectral/rr_mean_cosine_similarity", metrics["rr_mean_cosine_similarity"], learner.step)
+        rr = metrics["rr_mean_cosine_similarity"]
+        learner.writer.add_scalar("spectral/rr_mean_cosine_similarity", rr, learner.step)
         for row in metrics.get("probe", []):
             learner.writer.add_scalar("probe/test_accuracy", row["test_accuracy"], row["dim"])
         learner.writer.flush()

@@ -17,18 +17,21 @@ from rlspectral.graph.data import Graph
 from rlspectral.metrics import cosine_similarity
 from rlspectral.operators import Operator, Successor
 
-DENSE_BELOW = 600  # nodes: below this a dense eigh, above it scipy's eigsh (Lanczos) on the sparse matrix
+# nodes: below this a dense eigh (exact multiplicities), above it scipy's eigsh (Lanczos) on the sparse matrix, which
+# can miss copies of an exactly repeated eigenvalue (a ring's cos / sin pairs): no issue for a generic graph
+DENSE_BELOW = 6000
 
 
-def graph_eigenpairs(graph: Graph, k: int) -> tuple[np.ndarray, np.ndarray]:
+def graph_eigenpairs(graph: Graph, k: int, dense_below: int = DENSE_BELOW) -> tuple[np.ndarray, np.ndarray]:
     """``(values [k], U [n, k])``: the top-k eigenpairs of S by value, descending (eigenvalues of P too); U's columns
     are orthonormal eigenvectors of the symmetric S (not yet the L2(rho) eigenfunctions D^-1/2 U)."""
     k = min(k, graph.n)
     S = graph.normalized_adjacency()
-    if graph.n < DENSE_BELOW or k >= graph.n - 1:
+    if graph.n < dense_below or k >= graph.n - 1:
         w, U = np.linalg.eigh(S.toarray())
     else:
-        v0 = np.sqrt(graph.degrees)  # a fixed start vector: eigsh's default is random
+        v0 = np.random.default_rng(0).normal(size=graph.n)  # seeded: eigsh's default start is not (and never start
+        # at sqrt(d), the top eigenvector itself: its Krylov space would miss the rest, degenerate copies included)
         w, U = sla.eigsh(S, k=k, which="LA", v0=v0, tol=1e-10)
     order = np.argsort(-w, kind="stable")[:k]
     return w[order], U[:, order]
