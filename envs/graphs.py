@@ -155,3 +155,93 @@ def sbm(
     val[order[n // 10 : n // 5]] = True
     test[order[n // 5 :]] = True
     return GraphData(graph, features, labels, {"train": train, "val": val, "test": test}, name="sbm")
+
+
+def _load_npy(path: str | Path, what: str) -> np.ndarray:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: {what} file not found")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise DataError(f"{path}: not a readable .npy {what} file ({first})") from None
+
+
+def read_edges(path: str | Path) -> np.ndarray:
+    """An edge list [E, 2] of integer node ids from 0: a ``.npy`` array, or a text file of two integer columns
+    (whitespace or comma separated, ``#`` comments); a ragged or non-integer list is one :class:`DataError` line."""
+    path = Path(path)
+    if path.suffix == ".npy":
+        e = _load_npy(path, "edge list")
+    else:
+        if not path.is_file():
+            raise DataError(f"{path}: edge list file not found")
+        rows = []
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            fields = line.split("#", 1)[0].replace(",", " ").split()
+            if not fields:
+                continue
+            if len(fields) != 2:
+                got = f"{len(fields)} ({line.strip()!r})"
+                raise DataError(f"{path}:{number}: expected two node ids per line, got {got}")
+            try:
+                rows.append((int(fields[0]), int(fields[1])))
+            except ValueError:
+                raise DataError(f"{path}:{number}: node ids must be integers ({line.strip()!r})") from None
+        e = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    if e.dtype == object or e.ndim != 2 or e.shape[1] != 2:
+        raise DataError(f"{path}: edge list must have shape [E, 2], got {list(e.shape)}")
+    if not np.issubdtype(e.dtype, np.integer):
+        raise DataError(f"{path}: edge list must hold integer node ids, not dtype {e.dtype}")
+    if len(e) == 0:
+        raise DataError(f"{path}: the edge list is empty")
+    return e.astype(np.int64)
+
+
+def read_graph_files(
+    edges: str | Path,
+    features: str | Path | None = None,
+    labels: str | Path | None = None,
+    split: str | Path | None = None,
+) -> GraphData:
+    """A graph from files: ``edges`` (:func:`read_edges`), ``features`` ``.npy`` [n, d] (n fixes the node count,
+    else the largest id + 1), ``labels`` ``.npy`` [n] of integers, ``split`` ``.npz`` of boolean [n] masks
+    ``train`` and ``test`` (``val`` optional). Any mismatch is one :class:`DataError` line naming the file."""
+    e = read_edges(edges)
+    X = None
+    if features is not None:
+        X = _load_npy(features, "features")
+        if X.ndim != 2 or not np.issubdtype(X.dtype, np.number) or not np.all(np.isfinite(X)):
+            got = f"{X.dtype} {list(X.shape)}"
+            raise DataError(f"{features}: features must be a finite numeric array [n, d], got {got}")
+    n = X.shape[0] if X is not None else int(e.max()) + 1
+    if e.min() < 0 or e.max() >= n:
+        bad = int(e.min()) if e.min() < 0 else int(e.max())
+        src = f"the {n} rows of {features}" if X is not None else f"{n} nodes"
+        raise DataError(f"{edges}: node id {bad} is outside 0..{n - 1} ({src})")
+    y = None
+    if labels is not None:
+        y = _load_npy(labels, "labels")
+        if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+            raise DataError(f"{labels}: labels must be integers >= 0 of shape [{n}], got {y.dtype} {list(y.shape)}")
+    masks = None
+    if split is not None:
+        if y is None:
+            raise DataError(f"{split}: a split needs --labels")
+        path = Path(split)
+        if not path.is_file():
+            raise DataError(f"{path}: split file not found")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                masks = {key: z[key] for key in ("train", "val", "test") if key in z.files}
+        except (OSError, ValueError, EOFError):
+            raise DataError(f"{path}: not a readable .npz split file") from None
+        for key in ("train", "test"):
+            if key not in masks:
+                raise DataError(f"{path}: the split needs boolean arrays 'train' and 'test' (missing {key!r})")
+        for key, m in masks.items():
+            if m.dtype != np.bool_ or m.shape != (n,):
+                got = f"{m.dtype} {list(m.shape)}"
+                raise DataError(f"{path}: split mask {key!r} must be boolean of shape [{n}], got {got}")
+    return GraphData(Graph.from_edges(e, n), X, None if y is None else y.astype(np.int64), masks, name=Path(edges).stem)

@@ -1,6 +1,7 @@
 """Graph operators against exact linear algebra: a ring (closed-form spectrum), two-community SBMs (dense eigh)."""
 
 import collections
+import json
 import pickle
 from pathlib import Path
 
@@ -256,3 +257,69 @@ def test_cora_matches_the_published_counts():
     assert [int(d.split[s].sum()) for s in ("train", "val", "test")] == [140, 500, 1000]
     lcc, _ = largest_component(d)
     assert lcc.graph.n == 2485
+
+
+def _ring_files(tmp_path: Path, n: int = 16) -> dict[str, Path]:
+    """A ring of n nodes plus a detached edge (n, n + 1), features = the node's angle, labels = the ring's half."""
+    i = np.arange(n)
+    edges = np.concatenate([np.stack([i, (i + 1) % n], axis=1), [[n, n + 1]]])
+    paths = {"edges": tmp_path / "edges.txt", "features": tmp_path / "x.npy", "labels": tmp_path / "y.npy",
+             "split": tmp_path / "split.npz"}  # fmt: skip
+    paths["edges"].write_text("# ring\n" + "\n".join(f"{u} {v}" for u, v in edges) + "\n")
+    angle = 2 * np.pi * np.arange(n + 2) / n
+    np.save(paths["features"], np.stack([np.cos(angle), np.sin(angle)], axis=1).astype(np.float32))
+    np.save(paths["labels"], (np.arange(n + 2) < n // 2).astype(np.int64))
+    train = np.arange(n + 2) % 2 == 0
+    np.savez(paths["split"], train=train, test=~train)
+    return paths
+
+
+def test_fit_graph_cli_from_files_writes_every_output(tmp_path, capsys):
+    from rlspectral.cli.main import main
+
+    p = _ring_files(tmp_path)
+    out = tmp_path / "run"
+    argv = ["fit-graph", "--edges", str(p["edges"]), "--features", str(p["features"]), "--labels", str(p["labels"]),
+            "--split", str(p["split"]), "--dim", "3", "--extra-modes", "2", "--steps", "150", "--batch-size", "512",
+            "--eval-every", "50", "--layout-iters", "10", "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    assert "largest component (16 of 18 nodes)" in capsys.readouterr().out
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["n_nodes"] == 16 and m["input_nodes"] == 18 and len(m["cosine_similarity"]) == 3
+    assert m["mean_cosine_similarity"] > 0.99 and m["probe"][-1]["dim"] == 3
+    assert np.load(out / "embedding.npy").shape == (16, 3)
+    assert np.load(out / "nodes.npy").tolist() == list(range(16))
+    for name in ("model.pt", "eigenvectors.png", "probe_accuracy.png"):
+        assert (out / name).is_file()
+    assert any((out / "tb").iterdir())
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("ragged", "expected two node ids per line"),
+        ("out_of_range", "node id 40 is outside 0..17"),
+        ("feature_rows", "node id 17 is outside 0..9"),
+        ("split_shape", "split mask 'train' must be boolean of shape [18]"),
+        ("no_root", "--root=None"),
+    ],
+)
+def test_fit_graph_cli_rejects_bad_files_in_one_line(tmp_path, capsys, case, message):
+    from rlspectral.cli.main import main
+
+    p = _ring_files(tmp_path)
+    argv = ["fit-graph", "--edges", str(p["edges"]), "--features", str(p["features"]), "--out", str(tmp_path / "o")]
+    if case == "ragged":
+        p["edges"].write_text("0 1\n1 2 3\n")
+    elif case == "out_of_range":
+        p["edges"].write_text("0 1\n1 40\n")
+    elif case == "feature_rows":
+        np.save(p["features"], np.zeros((10, 2), dtype=np.float32))
+    elif case == "split_shape":
+        np.savez(p["split"], train=np.ones(5, dtype=bool), test=np.ones(18, dtype=bool))
+        argv += ["--labels", str(p["labels"]), "--split", str(p["split"])]
+    else:
+        argv = ["fit-graph", "--dataset", "cora", "--root", ""]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
