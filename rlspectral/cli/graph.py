@@ -24,6 +24,7 @@ from rlspectral.errors import ConfigError
 from rlspectral.objectives import METHODS
 
 DATASETS = ("cora", "citeseer", "pubmed")
+INDUCTIVE_LR = 1e-3  # an MLP of features takes Adam's usual step; a free table a larger one
 
 
 def add_graph_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,7 +48,8 @@ def add_graph_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--operator", default=d.operator, help="transition (edges), lazy, successor[:lambda] (walks)")
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--lr", type=float, default=None,
+                   help=f"Adam learning rate (default: {d.lr} transductive, {INDUCTIVE_LR} inductive)")  # fmt: skip
     p.add_argument("--hidden", type=int, nargs="+", default=list(d.hidden), help="inductive MLP widths")
     p.add_argument("--shift", type=float, default=d.shift, help="nested methods learn T + shift I")
     p.add_argument("--realign-every", type=int, default=d.realign_every, help="exact Rayleigh-Ritz step every N")
@@ -67,7 +69,8 @@ def run_graph(args: argparse.Namespace) -> int:
 
     cfg = GraphFitConfig(
         method=args.method, k=args.k, extra_modes=args.extra_modes, mode=args.mode, hops=args.hops,
-        holdout=args.holdout, operator=args.operator, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+        holdout=args.holdout, operator=args.operator, steps=args.steps, batch_size=args.batch_size,
+        lr=args.lr if args.lr is not None else (INDUCTIVE_LR if args.mode == "inductive" else GraphFitConfig.lr),
         hidden=tuple(args.hidden), shift=args.shift, realign_every=args.realign_every, eval_every=args.eval_every,
         layout_iters=args.layout_iters, seed=args.seed, threads=args.threads, device=args.device,
     )  # fmt: skip

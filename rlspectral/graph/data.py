@@ -109,3 +109,12 @@ def propagate(features: np.ndarray, graph: Graph, hops: int) -> np.ndarray:
         cur = np.asarray(S @ cur, dtype=np.float32)
         out.append(cur)
     return np.concatenate(out, axis=1)
+
+
+def pca_projection(features: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean [d], W [d, dim])``: the top ``dim`` principal directions of ``features`` (rows = the nodes it may see,
+    e.g. the training nodes of an inductive fit); ``(X - mean) @ W`` projects any rows, unseen nodes included."""
+    X = np.asarray(features, dtype=np.float64)
+    mean = X.mean(axis=0)
+    _, _, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    return mean, Vt[: min(dim, Vt.shape[0])].T

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 
 def _fit(Z: torch.Tensor, y: torch.Tensor, classes: int, alpha: float, iters: int = 200) -> torch.nn.Linear:

@@ -1,0 +1,177 @@
+"""Graph benchmark (issue #21): eigenfunctions of Cora's random walk, transductive and inductive, and a linear probe.
+
+Data: Cora (Planetoid raw files, ``--root``), its largest connected component (2485 of 2708 nodes, 5069 edges); the
+standard split restricted to it (122 / 459 / 915 train / val / test nodes). Seeds 0, 1, 2 (``--seeds``), one torch
+thread. Every run is one JSON file under ``results/graph/<part>/``; a finished run is skipped (resumable).
+
+Parts:
+* ``transductive``: k = 16, a free table per node, 1500 steps of 4096 pairs; NestedLoRA and NestedOMM at the graph
+  defaults (:class:`rlspectral.graph.GraphFitConfig`: successor:0.9 walks, learn k + 48 modes, exact Rayleigh-Ritz
+  every 100 steps), NestedLoRA on plain edges (``transition``), and ALLO at its authors' published settings
+  (:data:`rlspectral.baselines.PUBLISHED`: objective constants, Adam lr 1e-3 constant, batch 1024, exactly k modes,
+  discount 0.9 = successor:0.9) with the same 1500 steps.
+* ``inductive``: k = 64, an MLP (256, 256) of the node features (128 principal directions of the training nodes'
+  features, 2 propagated hops), Cora's 1000 test nodes and their edges removed in training; NestedLoRA, NestedOMM,
+  ALLO (published settings as above).
+* ``context``: linear probes in the same harness (:func:`rlspectral.graph.probe_accuracy`) on raw features, on
+  propagated features [X, SX, S^2X] (SGC-like), on the exact spectral embedding (top 16 / 64 eigenfunctions of the
+  whole graph), and a raw-feature MLP (one hidden layer of 64, dropout 0.5, Adam 1e-2, weight decay 5e-4, 200 epochs:
+  the GCN paper's MLP settings, Kipf & Welling 2017), 3 seeds.
+
+    python -m scripts.graph_benchmark --root /path/to/planetoid [--parts transductive inductive context] [--summary]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rlspectral.baselines import PUBLISHED
+from rlspectral.graph import GraphFitConfig, fit_graph, graph_eigenpairs, probe_accuracy, propagate
+
+OUT = Path("results/graph")
+SEEDS = (0, 1, 2)
+ALLO = PUBLISHED["allo"]
+ALLO_SETTINGS = dict(method="allo", objective_kwargs=dict(ALLO["objective_kwargs"]), lr=ALLO["lr"],
+                     schedule=ALLO["schedule"], batch_size=ALLO["batch_size"], operator=ALLO["operator"],
+                     extra_modes=ALLO["extra_modes"], realign_every=ALLO["realign_every"])  # fmt: skip
+
+TRANSDUCTIVE: dict[str, dict[str, Any]] = {
+    "nested-lora": dict(method="nested-lora"),
+    "nested-omm": dict(method="nested-omm"),
+    "nested-lora-edges": dict(method="nested-lora", operator="transition"),
+    "allo-published": dict(ALLO_SETTINGS),
+}
+INDUCTIVE_BASE = dict(mode="inductive", k=64, extra_modes=32, hidden=(256, 256), lr=1e-3, batch_size=1024, steps=1500,
+                      hops=2, feature_dim=128)  # fmt: skip
+INDUCTIVE: dict[str, dict[str, Any]] = {
+    "nested-lora": dict(method="nested-lora"),
+    "nested-omm": dict(method="nested-omm"),
+    "allo-published": dict(ALLO_SETTINGS),
+}
+
+
+def load_cora(root: str):
+    from rlspectral.envs.graphs import largest_component, load_planetoid
+
+    data, nodes = largest_component(load_planetoid(root, "Cora"))
+    return data
+
+
+def run_fit(data, part: str, name: str, settings: dict[str, Any], seed: int, steps: int | None) -> None:
+    path = OUT / part / f"{name}_s{seed}.json"
+    if path.exists():
+        print(f"skip {path} (done)")
+        return
+    base = {"k": 16} if part == "transductive" else dict(INDUCTIVE_BASE)
+    kw = {**base, **settings, "seed": seed, "eval_every": 100, "layout_iters": 0}
+    if steps:
+        kw["steps"] = steps
+    cfg = GraphFitConfig(**kw)
+    t0 = time.perf_counter()
+    m = fit_graph(data, cfg, progress=False)
+    m.update(name=name, part=part, total_time_s=time.perf_counter() - t0, dataset="cora-lcc")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(m, indent=1))
+    keys = ("mean_cosine_similarity", "rr_mean_cosine_similarity", "heldout_span_similarity", "wall_time_s")
+    print(part, name, seed, {key: round(m[key], 4) for key in keys if key in m})
+
+
+def mlp_probe(X: np.ndarray, labels: np.ndarray, split: dict[str, np.ndarray], seed: int) -> dict[str, float]:
+    """A one-hidden-layer MLP on features (the GCN paper's MLP baseline settings), test accuracy at the best val."""
+    gen = torch.Generator().manual_seed(seed)
+    Xt = torch.from_numpy(X.astype(np.float32))
+    Xt = Xt / Xt.sum(1, keepdim=True).clamp_min(1)  # row-normalized bag of words, as in the GCN paper
+    y = torch.from_numpy(labels)
+    tr, va, te = (torch.from_numpy(split[s]) for s in ("train", "val", "test"))
+    lin1, lin2 = torch.nn.Linear(X.shape[1], 64), torch.nn.Linear(64, int(labels.max()) + 1)
+    for layer in (lin1, lin2):
+        torch.nn.init.xavier_uniform_(layer.weight, generator=gen)
+        torch.nn.init.zeros_(layer.bias)
+    opt = torch.optim.Adam([*lin1.parameters(), *lin2.parameters()], lr=1e-2)
+    best = (-1.0, 0.0)
+    for _ in range(200):
+        h = torch.relu(lin1(Xt))
+        mask = (torch.rand(h.shape, generator=gen) > 0.5).float() * 2.0
+        logits = lin2(h * mask)
+        loss = torch.nn.functional.cross_entropy(logits[tr], y[tr]) + 5e-4 * lin1.weight.square().sum() / 2
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            pred = lin2(torch.relu(lin1(Xt))).argmax(1)
+            acc_val, acc_test = float((pred[va] == y[va]).float().mean()), float((pred[te] == y[te]).float().mean())
+        if acc_val > best[0]:
+            best = (acc_val, acc_test)
+    return {"val_accuracy": best[0], "test_accuracy": best[1]}
+
+
+def run_context(data) -> None:
+    path = OUT / "context.json"
+    if path.exists():
+        print(f"skip {path} (done)")
+        return
+    g, X, y, split = data.graph, data.features, data.labels, data.split
+    rows: list[dict[str, Any]] = []
+
+    def probe(name: str, Z: np.ndarray, **extra: Any) -> None:
+        t0 = time.perf_counter()
+        r = probe_accuracy(Z, y, split["train"], split["val"], split["test"])
+        rows.append({"name": name, **r, **extra, "time_s": time.perf_counter() - t0})
+        print(rows[-1])
+
+    probe("raw features (logistic regression)", X)
+    probe("propagated features [X, SX, S^2X] (logistic regression, SGC-like)", propagate(X, g, 2))
+    probe("S^2 X (logistic regression, SGC)", propagate(X, g, 2)[:, -X.shape[1] :])
+    t0 = time.perf_counter()
+    vals, U = graph_eigenpairs(g, 64)
+    eig_time = time.perf_counter() - t0
+    F = U / np.sqrt(g.degrees)[:, None]  # L2(rho) eigenfunctions
+    for k in (2, 4, 8, 16, 32, 64):
+        probe(f"exact spectral embedding, k={k}", F[:, :k], k=k, eigh_time_s=eig_time)
+    probe("exact spectral embedding k=64 + raw features", np.concatenate([F, X], axis=1), k=64)
+    for seed in SEEDS:
+        rows.append({"name": "raw-feature MLP (GCN paper's settings)", "seed": seed, **mlp_probe(X, y, split, seed)})
+        print(rows[-1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"dataset": "cora-lcc", "n_nodes": g.n, "rows": rows}, indent=1))
+
+
+def main() -> None:
+    global OUT
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", required=True, help="folder holding Cora/raw/ind.cora.*")
+    p.add_argument("--parts", nargs="+", default=["transductive", "inductive", "context"])
+    p.add_argument("--methods", nargs="+", default=None, help="restrict to these row names")
+    p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    p.add_argument("--steps", type=int, default=None, help="override the steps (smoke runs)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", default="results/graph")
+    p.add_argument("--summary", action="store_true", help="only write the summary tables and figures")
+    args = p.parse_args()
+    OUT = Path(args.out)
+    torch.set_num_threads(args.threads)
+    if not args.summary:
+        data = load_cora(args.root)
+        for part in args.parts:
+            if part == "context":
+                run_context(data)
+                continue
+            table = TRANSDUCTIVE if part == "transductive" else INDUCTIVE
+            for seed in args.seeds:
+                for name, settings in table.items():
+                    if args.methods is None or name in args.methods:
+                        run_fit(data, part, name, settings, seed, args.steps)
+    from scripts.graph_summary import summarize
+
+    summarize(OUT)
+
+
+if __name__ == "__main__":
+    main()
