@@ -132,7 +132,7 @@ def _probe_rows(
     split = data.split
     rows = []
     for d in dims:
-        X = emb[:, :d] if extra is None else np.concatenate([emb[:, :d], extra], axis=1)
+        X = emb[:, :d] if extra is None else [emb[:, :d], extra]
         rows.append({"dim": d, **probe_accuracy(X, data.labels, split["train"], split.get("val"), split["test"])})
     return rows
 

@@ -1,6 +1,10 @@
 """Linear probe: multinomial logistic regression with an L2 penalty chosen on a validation set (torch, L-BFGS).
 
-    min_W,b  mean_i CE(softmax(z_i W + b), y_i) + alpha ||W||_F^2,   z = standardized inputs (train mean / std)
+    min_W,b  mean_i CE(softmax(z_i W + b), y_i) + alpha ||W||_F^2
+
+Inputs come as one array or a list of blocks (an embedding, features); each block is centered on the training rows
+and divided by its root-mean-square entry there, so the blocks weigh alike and, inside a block, the columns keep their
+relative scale (z-scoring every column would blow up rare bag-of-words entries).
 
 The penalty is picked from ``ALPHAS`` by validation accuracy (ties: the larger penalty), then test accuracy is read.
 """
@@ -10,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-ALPHAS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+ALPHAS = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 
 
 def _fit(Z: torch.Tensor, y: torch.Tensor, classes: int, alpha: float, iters: int = 200) -> torch.nn.Linear:
@@ -31,14 +35,23 @@ def _fit(Z: torch.Tensor, y: torch.Tensor, classes: int, alpha: float, iters: in
     return layer
 
 
+def scale_blocks(blocks: np.ndarray | list[np.ndarray], train: np.ndarray) -> torch.Tensor:
+    """The probe's inputs (module doc): each block centered on the training rows and divided by its RMS entry."""
+    out = []
+    for block in [blocks] if isinstance(blocks, np.ndarray) else blocks:
+        B = torch.from_numpy(np.asarray(block, dtype=np.float64))
+        B = B - B[train].mean(0)
+        out.append(B / B[train].square().mean().sqrt().clamp_min(1e-12))
+    return torch.cat(out, dim=1)
+
+
 def probe_accuracy(
-    X: np.ndarray, labels: np.ndarray, train: np.ndarray, val: np.ndarray | None, test: np.ndarray
+    X: np.ndarray | list[np.ndarray], labels: np.ndarray, train: np.ndarray, val: np.ndarray | None, test: np.ndarray
 ) -> dict[str, float]:
-    """Test (and validation) accuracy of the probe on rows ``X`` with integer ``labels`` and boolean masks."""
-    X = torch.from_numpy(np.asarray(X, dtype=np.float64))
+    """Test (and validation) accuracy of the probe on rows ``X`` (an array or a list of blocks) with integer
+    ``labels`` and boolean masks."""
     y = torch.from_numpy(np.asarray(labels, dtype=np.int64))
-    mean, std = X[train].mean(0), X[train].std(0).clamp_min(1e-8)
-    Z = (X - mean) / std
+    Z = scale_blocks(X, train)
     classes = int(y.max()) + 1
     pick = val if val is not None and val.any() else train
     best: tuple[float, float, torch.nn.Linear] | None = None
