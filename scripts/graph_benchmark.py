@@ -12,7 +12,12 @@ Parts:
   discount 0.9 = successor:0.9) with the same 1500 steps.
 * ``inductive``: k = 64, an MLP (256, 256) of the node features (128 principal directions of the training nodes'
   features, 2 propagated hops), Cora's 1000 test nodes and their edges removed in training; NestedLoRA, NestedOMM,
-  ALLO (published settings as above).
+  ALLO (published settings as above). Probes on the learned eigenfunctions, and on them + S^2 X (SGC's input: the
+  row-normalized features propagated twice on the whole graph, no training involved).
+* ``scale``: degree-corrected SBMs (``envs.graphs.sbm``: 10 blocks, mean degree ~10, Pareto(2.5) degree weights,
+  seed 0) of 10^4 .. 10^6 nodes (``--sizes``): NestedLoRA (transductive table, k = 16 + 48, the graph defaults)
+  steps/s over 200 steps and peak memory, against scipy ``eigsh`` (k = 16) time and peak memory on the same graph;
+  each measurement in a fresh subprocess (peak RSS from ``resource.getrusage``), ``--scale-timeout`` s at most.
 * ``context``: linear probes in the same harness (:func:`rlspectral.graph.probe_accuracy`) on raw features, on
   propagated features [X, SX, S^2X] (SGC-like), on the exact spectral embedding (top 16 / 64 eigenfunctions of the
   whole graph), and a raw-feature MLP (one hidden layer of 64, dropout 0.5, Adam 1e-2, weight decay 5e-4, 200 epochs:
@@ -24,7 +29,11 @@ Parts:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +42,7 @@ import numpy as np
 import torch
 
 from rlspectral.baselines import PUBLISHED
-from rlspectral.graph import GraphFitConfig, fit_graph, graph_eigenpairs, probe_accuracy, propagate
+from rlspectral.graph import GraphFitConfig, exact_realign, fit_graph, graph_eigenpairs, probe_accuracy, propagate
 
 OUT = Path("results/graph")
 SEEDS = (0, 1, 2)
@@ -144,6 +153,72 @@ def run_context(data) -> None:
     path.write_text(json.dumps({"dataset": "cora-lcc", "n_nodes": g.n, "rows": rows}, indent=1))
 
 
+SCALE_SIZES = (10_000, 100_000, 1_000_000)
+
+
+def scale_graph(n: int):
+    from rlspectral.envs.graphs import sbm
+
+    blocks = 10
+    mean_degree = 10.0
+    p_in, p_out = 0.8 * mean_degree / (n / blocks), 0.2 * mean_degree / (n - n / blocks)
+    return sbm(tuple([n // blocks] * blocks), p_in, p_out, seed=0, degree_exponent=2.5).graph
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def scale_one(n: int, what: str) -> dict[str, Any]:
+    """One measurement in this process: ``fit`` (200 NestedLoRA steps) or ``eigsh`` (k = 16) on the size-n graph."""
+    from rlspectral.graph.sampler import EdgeSampler
+    from rlspectral.learner import SpectralLearner
+
+    t0 = time.perf_counter()
+    g = scale_graph(n)
+    row: dict[str, Any] = {"n": g.n, "edges": len(g.edges), "what": what, "generate_s": time.perf_counter() - t0,
+                           "rss_after_graph_mb": _rss_mb()}  # fmt: skip
+    if what == "eigsh":
+        t0 = time.perf_counter()
+        graph_eigenpairs(g, 16, dense_below=0)
+        row["time_s"] = time.perf_counter() - t0
+    else:
+        cfg = GraphFitConfig(k=16, steps=200)
+        lcfg = cfg.learner_config((1,), 16 + cfg.extra_modes, 0, 1.0, dedup=True)
+        learner = SpectralLearner(dataclasses.replace(lcfg, table=g.n, realign_every=0))
+        sampler = EdgeSampler(g, torch.arange(g.n).reshape(-1, 1), learner.operator, seed=1)
+        t0 = time.perf_counter()
+        for i in range(cfg.steps):
+            learner.update(*sampler(cfg.batch_size))
+            if (i + 1) % cfg.realign_every == 0:
+                exact_realign(learner, torch.arange(g.n).reshape(-1, 1), g)
+        row["time_s"] = time.perf_counter() - t0
+        row["steps_per_s"] = cfg.steps / row["time_s"]
+    row["peak_rss_mb"] = _rss_mb()
+    return row
+
+
+def run_scale(sizes: tuple[int, ...], timeout: float) -> None:
+    for n in sizes:
+        for what in ("fit", "eigsh"):
+            path = OUT / "scale" / f"{what}_n{n}.json"
+            if path.exists():
+                print(f"skip {path} (done)")
+                continue
+            cmd = [sys.executable, "-m", "scripts.graph_benchmark", "--root", "-", "--scale-one", str(n), what]
+            t0 = time.perf_counter()
+            try:
+                res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+                row = json.loads(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else {
+                    "n": n, "what": what, "error": res.stderr.strip().splitlines()[-1][:200]}  # fmt: skip
+            except subprocess.TimeoutExpired:
+                row = {"n": n, "what": what, "error": f"did not finish in {timeout:.0f} s", "timeout_s": timeout}
+            row["wall_s"] = time.perf_counter() - t0
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(row, indent=1))
+            print(row)
+
+
 def main() -> None:
     global OUT
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -155,14 +230,24 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default="results/graph")
     p.add_argument("--summary", action="store_true", help="only write the summary tables and figures")
+    p.add_argument("--sizes", type=int, nargs="+", default=list(SCALE_SIZES), help="scale: node counts")
+    p.add_argument("--scale-timeout", type=float, default=600.0, help="scale: seconds per measurement")
+    p.add_argument("--scale-one", nargs=2, default=None, help=argparse.SUPPRESS)  # internal: N fit|eigsh
     args = p.parse_args()
+    if args.scale_one:
+        torch.set_num_threads(args.threads)
+        print(json.dumps(scale_one(int(args.scale_one[0]), args.scale_one[1])))
+        return
     OUT = Path(args.out)
     torch.set_num_threads(args.threads)
     if not args.summary:
-        data = load_cora(args.root)
+        data = load_cora(args.root) if set(args.parts) - {"scale"} else None
         for part in args.parts:
             if part == "context":
                 run_context(data)
+                continue
+            if part == "scale":
+                run_scale(tuple(args.sizes), args.scale_timeout)
                 continue
             table = TRANSDUCTIVE if part == "transductive" else INDUCTIVE
             for seed in args.seeds:

@@ -72,7 +72,7 @@ def summarize(out: Path) -> None:
                 "heldout_cosine_similarity_per_mode": np.mean([m["heldout_cosine_similarity"] for m in ms], 0).tolist(),
             }
         header = ["row", "seeds", "mean cos, training graph", "mean cos, held-out nodes", "span sim., held-out",
-                  "probe acc, 16 modes", "32 modes", "64 modes", "64 + net input", "train time s"]  # fmt: skip
+                  "probe acc, 16 modes", "32 modes", "64 modes", "64 modes + S^2 X", "train time s"]  # fmt: skip
         title = "## Inductive, k = 64 (an MLP of node features; the 915 test nodes and their edges held out)"
         parts.append([title, "", *markdown_table(header, rows)])
     ctx_path = out / "context.json"

@@ -105,15 +105,18 @@ class GraphData:
         )
 
 
-def exact_realign(learner: SpectralLearner, obs: torch.Tensor, graph: Graph, realign: bool = True) -> None:
+def exact_realign(
+    learner: SpectralLearner, obs: torch.Tensor, graph: Graph, realign: bool = True, max_condition: float = 10.0
+) -> None:
     """Replace the learner's running moments by the exact ones of its functions on ``graph`` (observations ``obs``
-    of every node) and, with ``realign``, take the Rayleigh-Ritz step on them."""
+    of every node) and, with ``realign``, take the Rayleigh-Ritz step on them (:meth:`SpectralLearner.realign`,
+    skipped while the mixing's condition number exceeds ``max_condition``; 0: always)."""
     C, M = exact_graph_moments(learner.features(obs), graph, learner.operator, learner.objective.shift)
     learner.running_C.copy_(C)
     learner.running_Mf.copy_(M)
     learner.running_Mg.copy_(M)
     if realign:
-        learner.realign()
+        learner.realign(max_condition=max_condition)
 
 
 def _held_out(data: GraphData, cfg: GraphFitConfig) -> np.ndarray:
@@ -213,8 +216,8 @@ def fit_graph(
 
     every = np.gcd(cfg.realign_every if nested else 0, cfg.eval_every) or max(cfg.realign_every, cfg.eval_every)
     learner.fit(sampler, cfg.steps, cfg.batch_size, progress=progress, callback=callback, callback_every=int(every))
-    if nested and cfg.realign_every:
-        exact_realign(learner, obs_train_d, train_graph)
+    if nested and cfg.realign_every:  # the fit ends in the exact Rayleigh-Ritz basis of what it learned
+        exact_realign(learner, obs_train_d, train_graph, max_condition=0.0)
     train_time += time.perf_counter() - last
 
     raw = train_cosines(False)
@@ -255,8 +258,10 @@ def fit_graph(
     if data.labels is not None and data.split is not None:
         dims = cfg.probe_dims or tuple(sorted({d for d in (2, 4, 8, 16, 32, 64, 128, k) if d <= k}))
         metrics["probe"] = _probe_rows(data, emb, dims, None)
-        if cfg.mode == "inductive":  # eigenfunctions + the network's own input (propagated, projected features)
-            metrics["probe_with_features"] = _probe_rows(data, emb, (k,), obs_all.numpy())
+        if data.features is not None:  # + S^hops X of the row-normalized features (SGC's input), whole graph
+            Xn = data.features / np.maximum(np.abs(data.features).sum(1, keepdims=True), 1e-12)
+            extra = propagate(Xn, graph, cfg.hops)[:, -data.features.shape[1] :]
+            metrics["probe_with_features"] = _probe_rows(data, emb, (k,), extra)
     if out is not None:
         write_outputs(out, learner, metrics, emb, data, vals[:k], vecs[:, :k], cfg)
     return metrics
