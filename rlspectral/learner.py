@@ -42,6 +42,7 @@ class LearnerConfig:
     inputs: tuple[int, ...] = ()  # vector observations: the entries the eigenfunctions depend on (empty: all)
     input_low: tuple[float, ...] = ()  # with input_high: rescale the read entries from [low, high] to [-1, 1]
     input_high: tuple[float, ...] = ()
+    table: int = 0  # > 0: observations are ids 0..table-1 and f is a free table (a graph's nodes, transductive)
     lr: float = 1e-3
     schedule: str = "constant"  # constant | cosine (to 5% of lr over total_steps)
     total_steps: int = 0
@@ -82,6 +83,7 @@ class LearnerConfig:
             inputs=tuple(self.inputs),
             input_low=tuple(self.input_low),
             input_high=tuple(self.input_high),
+            table=self.table,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Eigen-networks: observation -> k mode values.
 
 ``MLP`` for vector observations (optional random Fourier-feature input), ``SmallCNN`` for image
-observations (channels first, uint8 or float), and an optional constant first mode f_1(x) = c with a learned
+observations (channels first, uint8 or float), ``Table`` for a finite set of ids (a free value per id and mode: a
+graph's nodes, transductive), and an optional constant first mode f_1(x) = c with a learned
 scale c (the top eigenfunction of a stochastic operator is constant).
 """
 
@@ -32,6 +33,7 @@ class NetworkConfig:
     inputs: tuple[int, ...] = ()  # vector observations: the entries the network reads (empty: all)
     input_low: tuple[float, ...] = ()  # with input_high: the read entries are mapped from [low, high] to [-1, 1]
     input_high: tuple[float, ...] = ()
+    table: int = 0  # > 0: observations are ids 0..table-1 (shape (1,)) and the body is a free table (:class:`Table`)
 
     def __post_init__(self) -> None:
         shape = tuple(self.obs_shape)
@@ -41,7 +43,8 @@ class NetworkConfig:
         check(self.k > int(self.constant_mode), "k", self.k, "constant_mode takes one mode: pass k >= 2")
         check_sizes(self, "hidden")
         check_sizes(self, "cnn_channels")
-        check_int(self, 0, "fourier_features")
+        check_int(self, 0, "fourier_features", "table")
+        check(not self.table or shape == (1,), "obs_shape", self.obs_shape, "a table reads one id per row: pass (1,)")
         if self.fourier_features:
             check(is_real(self.fourier_scale) and self.fourier_scale > 0, "fourier_scale", self.fourier_scale,
                   "pass a finite std > 0 for the random frequencies")  # fmt: skip
@@ -149,6 +152,18 @@ class SmallCNN(nn.Module):
         return self.head(self.conv(x))
 
 
+class Table(nn.Module):
+    """A free value per id and mode: ``f(i) = E[i] W + b`` with E [n, width] and a linear output layer (so a
+    Rayleigh-Ritz step can mix the modes like any network's); ids are read from ``[B, 1]`` observations."""
+
+    def __init__(self, n: int, out_dim: int, width: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.Embedding(n, width), nn.Linear(width, out_dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.body(x.reshape(-1).long())
+
+
 class EigenNetwork(nn.Module):
     """Body network plus an optional constant first mode; output ``[batch, k]``."""
 
@@ -159,6 +174,8 @@ class EigenNetwork(nn.Module):
         shape = tuple(config.obs_shape)
         if len(shape) == 3:
             self.body: nn.Module = SmallCNN(shape, n_learned, config.hidden, config.cnn_channels)
+        elif config.table:
+            self.body = Table(config.table, n_learned, n_learned)
         else:
             self.body = MLP(
                 math.prod(shape), n_learned, config.hidden, config.fourier_features, config.fourier_scale,

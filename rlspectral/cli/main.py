@@ -1,6 +1,6 @@
 """The ``rlspectral`` command line: ``fit`` (gridworld eigenfunctions), ``fit-traj`` (Koopman eigenfunctions of a
-trajectory file), ``fit-pde`` (Schrodinger bound states), ``train`` (an SB3 agent), ``evaluate`` (a trained agent on
-its own environment), ``demo``."""
+trajectory file), ``fit-graph`` (eigenfunctions of a graph's random walk), ``fit-pde`` (Schrodinger bound states),
+``train`` (an SB3 agent), ``evaluate`` (a trained agent on its own environment), ``demo``."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     from rlspectral.cli.pde import add_pde_arguments
 
     add_pde_arguments(sub.add_parser("fit-pde", help="bound states of a Schrodinger operator (hydrogen, oscillator)"))
+
+    from rlspectral.cli.graph import add_graph_arguments
+
+    add_graph_arguments(sub.add_parser("fit-graph", help="eigenfunctions of a graph's random walk from its edges"))
+
     demo = sub.add_parser("demo", help="the whole story on a built-in default, in a few minutes")
     demo.add_argument("--out", default="runs/demo")
     demo.add_argument("--quick", action="store_true", help="a smaller budget (for smoke tests)")
@@ -81,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             from rlspectral.cli.pde import run_pde
 
             return run_pde(args)
+        if args.command == "fit-graph":
+            from rlspectral.cli.graph import run_graph
+
+            return run_graph(args)
         if args.command == "train":
             return run_train(args)
         if args.command == "evaluate":
