@@ -426,11 +426,7 @@ class SpectralLearner:
         path = Path(path)
         if self.parallel is not None and not self.parallel.is_main:
             return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save(self.state_dict(), tmp)
-        tmp.replace(path)  # never leave a half-written checkpoint behind
-        return path
+        return save_state(self.state_dict(), path)
 
     @classmethod
     def load(
@@ -493,6 +489,17 @@ def distinct_rows(x: Tensor) -> tuple[Tensor, Tensor]:
         flat_rows, inverse = torch.unique(flat, dim=0, return_inverse=True)
         rows = flat_rows.view(-1, *x.shape[1:])
     return rows, inverse
+
+
+def save_state(state: Any, path: str | Path) -> Path:
+    """``torch.save(state)`` to ``path`` atomically (a temporary file renamed into place): never a half-written
+    checkpoint. Every saved artifact of the package goes through here; :func:`load_state` reads it back."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+    return path
 
 
 def load_state(path: str | Path, what: str = "checkpoint") -> Any:

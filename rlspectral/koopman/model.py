@@ -28,7 +28,7 @@ from torch import nn
 from rlspectral.errors import CheckpointError, SpectralError
 from rlspectral.koopman.config import TrajFitConfig
 from rlspectral.koopman.estimators import Covariances, KoopmanModel, covariances, vamp2_score, vamp_e_score
-from rlspectral.learner import LearnerConfig, load_state
+from rlspectral.learner import LearnerConfig, load_state, save_state
 from rlspectral.networks import EigenNetwork
 
 FORMAT = "rlspectral-koopman-fit"
@@ -151,12 +151,7 @@ class KoopmanFitModel:
 
     def save(self, path: str | Path) -> Path:
         """Write :meth:`state_dict` to ``path`` (atomically: never a half-written file)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save(self.state_dict(), tmp)
-        tmp.replace(path)
-        return path
+        return save_state(self.state_dict(), path)
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any], source: str = "state dict") -> KoopmanFitModel:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from rlspectral.errors import CheckpointError, SpectralError
-from rlspectral.learner import load_state
+from rlspectral.learner import load_state, save_state
 from rlspectral.pde.network import PDENetwork, PDENetworkConfig
 from rlspectral.pde.systems import System
 
@@ -54,12 +54,7 @@ class PDEModel:
 
     def save(self, path: str | Path) -> Path:
         """Write :meth:`state_dict` atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save(self.state_dict(), tmp)
-        tmp.replace(path)
-        return path
+        return save_state(self.state_dict(), path)
 
     @classmethod
     def from_state_dict(cls, state: Any, source: str = "state dict") -> PDEModel:
