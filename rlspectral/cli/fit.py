@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rlspectral.cli.common import add_run_arguments
 from rlspectral.experiments import GridFitConfig, fit_gridworld, published_settings
 
 
@@ -37,7 +38,6 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--operator", default=d.operator, help="transition | lazy | successor[:lambda] | time-lag[:tau]")
     p.add_argument("--episodes", type=int, default=d.episodes, help="random-walk episodes of replay")
     p.add_argument("--episode-length", type=int, default=d.episode_length)
-    p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument(
         "--realign-every", type=int, default=d.realign_every,
         help="nested methods: Rayleigh-Ritz step on the output layer every N steps and at the end (0: off)",
@@ -57,13 +57,11 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
         help="allo / ggdo: the authors' training settings (rlspectral.baselines.PUBLISHED, docs/baselines.md) in "
         "place of the flags above; --steps, --seed and --k stay yours",
     )  # fmt: skip
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument(
         "--device", default="cpu",
         help="cpu, cuda or cuda:N (pairs are sampled on the CPU); under torchrun each process takes cuda:LOCAL_RANK",
     )  # fmt: skip
-    p.add_argument("--out", default="runs/fit", help="output directory")
-    p.add_argument("--no-progress", action="store_true")
+    add_run_arguments(p, "runs/fit", d.seed)
 
 
 def run_fit(args: argparse.Namespace) -> int:

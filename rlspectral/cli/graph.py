@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rlspectral.cli.common import add_run_arguments
 from rlspectral.errors import ConfigError
 from rlspectral.objectives import METHODS
 
@@ -55,11 +56,8 @@ def add_graph_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--realign-every", type=int, default=d.realign_every, help="exact Rayleigh-Ritz step every N")
     p.add_argument("--eval-every", type=int, default=d.eval_every)
     p.add_argument("--layout-iters", type=int, default=d.layout_iters, help="graph layout for the PNG (0: none)")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--device", default=d.device)
-    p.add_argument("--out", default="runs/fit-graph", help="output directory")
-    p.add_argument("--no-progress", action="store_true")
+    add_run_arguments(p, "runs/fit-graph", d.seed)
 
 
 def run_graph(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from rlspectral.cli.common import add_run_arguments
 from rlspectral.pde.fit import PDE_METHODS, PDEFitConfig, fit_pde
 from rlspectral.pde.learner import ROUTES
 
@@ -37,10 +38,7 @@ def add_pde_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--eval-every", type=int, default=d.eval_every, help="quadrature scores every N steps (0: end)")
     p.add_argument("--init", default="", help="start from a model.pt of an earlier fit")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    p.add_argument("--out", default="runs/fit-pde", help="output directory")
-    p.add_argument("--no-progress", action="store_true")
+    add_run_arguments(p, "runs/fit-pde", d.seed)
 
 
 def run_pde(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rlspectral.cli.common import add_run_arguments
 from rlspectral.errors import SpectralError
 from rlspectral.koopman import ESTIMATORS, TRAJ_METHODS, TrajFitConfig, fit_trajectories, lagged_pairs
 
@@ -107,10 +108,7 @@ def add_traj_arguments(p: argparse.ArgumentParser) -> None:
         help="Koopman matrix: galerkin (C00^-1 C01 on f) or svd (truncated SVD of f, g: non-reversible dynamics)",
     )
     p.add_argument("--holdout", type=float, default=0.2, help="share of the data held out for VAMP scores")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    p.add_argument("--out", default="runs/fit-traj", help="output directory")
-    p.add_argument("--no-progress", action="store_true")
+    add_run_arguments(p, "runs/fit-traj", d.seed)
 
 
 def run_traj(args: argparse.Namespace) -> int:
