@@ -93,6 +93,7 @@ MINIGRID: dict[str, Any] = {
     "bonus_kwargs": {"coef": 0.003},
     "eval_every": 10_000,
     "eval_episodes": 10,
+    "eval_sampled": True,  # also evaluate the policy's own action distribution (an argmax policy can loop in place)
 }
 # Per-bonus coefficients (``bonus_kwargs={"coef": MINIGRID_BONUS_COEF[bonus]}``). The success reward is
 # 1 - 0.9 * steps / max_steps <= 1. A positive bonus of b per step is worth ~b / (1 - gamma) = 100 b to an agent
@@ -100,7 +101,7 @@ MINIGRID: dict[str, Any] = {
 # RND are sized to the same mean bonus, b ~ 0.003-0.004 per step in the first 20k steps of DoorKey-8x8 (measured:
 # the normalized RND reward averages ~1.3 std, novelty ~0.7). Eigenpurpose is a difference phi(s') - phi(s) that
 # telescopes over an episode, so it tolerates a larger coefficient (not measured).
-MINIGRID_BONUS_COEF: dict[str, float] = {"novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01}
+MINIGRID_BONUS_COEF: dict[str, float] = {"novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01, "elliptical": 0.005}
 
 # Continuous control, SAC / TD3 with SB3's default hyperparameters (the baseline the issue names), plus the
 # spectral side: eigenfunctions of the state rescaled to [-1, 1] by the Box bounds (MountainCar's position and

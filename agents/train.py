@@ -22,7 +22,8 @@ from rlspectral.errors import ConfigError, SpectralError
 
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
 ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
-BONUS_NAMES = ("eigenpurpose", "novelty", "goal", "rnd")  # == rlspectral.sb3.BONUSES (checked by the tests)
+# == rlspectral.sb3.BONUSES (checked by the tests)
+BONUS_NAMES = ("eigenpurpose", "novelty", "elliptical", "goal", "rnd")
 FEATURES = ("raw", "spectral", "both")
 CONTINUOUS_ONLY = ("sac", "td3")
 
@@ -218,7 +219,9 @@ def train(
             learner=learner_spec if own_learner else None, bonus=intrinsic, seed=seed, **schedule
         )
         callbacks.append(spectral_cb)
-    evaluation = PeriodicEvaluation(eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar)
+    evaluation = PeriodicEvaluation(
+        eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar, sampled=bool(rec.get("eval_sampled", False))
+    )
     callbacks.append(evaluation)
     for extra in extra_callbacks:
         if isinstance(extra, ResourceMonitor) and extra.learner_source is None:

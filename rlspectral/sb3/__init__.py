@@ -3,7 +3,15 @@
 The only part of rlspectral that imports stable-baselines3.
 """
 
-from rlspectral.sb3.bonus import BONUSES, EigenpurposeBonus, GoalBonus, IntrinsicReward, NoveltyBonus, make_bonus
+from rlspectral.sb3.bonus import (
+    BONUSES,
+    EigenpurposeBonus,
+    EllipticalBonus,
+    GoalBonus,
+    IntrinsicReward,
+    NoveltyBonus,
+    make_bonus,
+)
 from rlspectral.sb3.callback import SpectralCallback, UntrainedSpectralWarning
 from rlspectral.sb3.eigen_features import EigenFeatures
 from rlspectral.sb3.episodes import EpisodeStream
@@ -18,6 +26,7 @@ BONUSES[RNDBonus.name] = RNDBonus  # registered here: rnd.py builds on bonus.py,
 
 __all__ = [
     "BONUSES",
+    "EllipticalBonus",
     "BonusReplayBuffer",
     "BonusRolloutBuffer",
     "EigenFeatures",
