@@ -8,6 +8,8 @@ A recipe has these keys (``train(**overrides)`` replaces them one by one; dict v
 * ``mode``: ``frozen`` | ``finetune`` for spectral features;
 * ``callback``: the :class:`~rlspectral.sb3.SpectralCallback` schedule;
 * ``bonus_kwargs``: ``coef``, ``normalize`` and the chosen bonus's own arguments;
+* ``bonus_coef`` (optional): per-bonus default coefficients; they replace the recipe's ``bonus_kwargs`` ``coef``
+  (not one passed to ``train``);
 * ``action_noise``: std of Gaussian action noise for off-policy continuous control (None: none);
 * ``eval_every``, ``eval_episodes``.
 
@@ -91,6 +93,7 @@ MINIGRID: dict[str, Any] = {
         "buffer_size": 30_000,
     },
     "bonus_kwargs": {"coef": 0.003},
+    "bonus_coef": None,  # MINIGRID_BONUS_COEF, set below
     "eval_every": 10_000,
     "eval_episodes": 10,
     "eval_sampled": True,  # also evaluate the policy's own action distribution (an argmax policy can loop in place)
@@ -102,6 +105,7 @@ MINIGRID: dict[str, Any] = {
 # the normalized RND reward averages ~1.3 std, novelty ~0.7). Eigenpurpose is a difference phi(s') - phi(s) that
 # telescopes over an episode, so it tolerates a larger coefficient (not measured).
 MINIGRID_BONUS_COEF: dict[str, float] = {"novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01, "elliptical": 0.005}
+MINIGRID["bonus_coef"] = MINIGRID_BONUS_COEF
 
 # Continuous control, SAC / TD3 with SB3's default hyperparameters (the baseline the issue names), plus the
 # spectral side: eigenfunctions of the state rescaled to [-1, 1] by the Box bounds (MountainCar's position and

@@ -189,6 +189,8 @@ def train(
     intrinsic = None
     if bonus != "none":
         kwargs = dict(rec["bonus_kwargs"])
+        if "coef" not in own.get("bonus_kwargs", {}) and bonus in (rec.get("bonus_coef") or {}):
+            kwargs["coef"] = rec["bonus_kwargs"]["coef"] = rec["bonus_coef"][bonus]  # recorded as run
         if bonus == "goal":
             if isinstance(env, VecNormalize) and env.norm_obs:
                 raise SpectralError("the goal bonus needs raw observations: turn off VecNormalize (normalize=False)")

@@ -17,7 +17,7 @@ from rlspectral.agents.minigrid import (
     position_cosine_similarity,
     position_observations,
 )
-from rlspectral.agents.recipes import family
+from rlspectral.agents.recipes import MINIGRID_BONUS_COEF, family
 from rlspectral.errors import SpectralError
 from rlspectral.registration import MINIGRID_IDS
 from rlspectral.sb3 import spectral_obs_shape
@@ -158,3 +158,4 @@ def test_train_ppo_with_a_bonus_on_minigrid(tmp_path, bonus):
     assert res["config"]["algo"]["n_steps"] == 128 and res["config"]["n_envs"] == 4
     # the minigrid recipe evaluates the argmax policy and the policy's own action distribution
     assert all(0 <= e["sampled_success_rate"] <= 1 and "sampled_return_mean" in e for e in saved["evaluations"])
+    assert saved["config"]["bonus_kwargs"]["coef"] == MINIGRID_BONUS_COEF[bonus]  # each bonus its own coefficient
