@@ -11,7 +11,7 @@ A recipe has these keys (``train(**overrides)`` replaces them one by one; dict v
 * ``bonus_coef`` (optional): per-bonus default coefficients; they replace the recipe's ``bonus_kwargs`` ``coef``
   (not one passed to ``train``);
 * ``action_noise``: std of Gaussian action noise for off-policy continuous control (None: none);
-* ``eval_every``, ``eval_episodes``.
+* ``eval_every``, ``eval_episodes``, ``eval_sampled`` (also evaluate with sampled actions, not only argmax).
 
 Gridworlds (``rlspectral/Grid...``) are one family, MiniGrid (``MiniGrid-*``, ``BabyAI-*``, ``rlspectral/MiniGrid-*``)
 another, PointMaze (``PointMaze_*``) a third; other environments are looked up by their id; a pair with no entry
@@ -33,9 +33,11 @@ BASE: dict[str, Any] = {
     "mode": "frozen",
     "callback": {"train_freq": 2000, "gradient_steps": 100, "learning_starts": 2000, "batch_size": 1024},
     "bonus_kwargs": {"coef": 0.1, "normalize": True},
+    "bonus_coef": {},
     "action_noise": None,
     "eval_every": 5000,
     "eval_episodes": 10,
+    "eval_sampled": False,
 }
 
 # Eigenfunctions of gridworld observations: one-hot cells are fitted best by a linear map, (x, y) by an MLP on
@@ -93,7 +95,7 @@ MINIGRID: dict[str, Any] = {
         "buffer_size": 30_000,
     },
     "bonus_kwargs": {"coef": 0.003},
-    "bonus_coef": None,  # MINIGRID_BONUS_COEF, set below
+    "bonus_coef": {},  # MINIGRID_BONUS_COEF, set below
     "eval_every": 10_000,
     "eval_episodes": 10,
     "eval_sampled": True,  # also evaluate the policy's own action distribution (an argmax policy can loop in place)

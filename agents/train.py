@@ -249,6 +249,8 @@ def train(
         "final": evaluation.history[-1] if evaluation.history else None,
         "config": _json_safe({**rec, "checkpoint": checkpoint}),
     }
+    if spectral_cb is not None:
+        results["callback_time_s"] = dict(spectral_cb.timing)  # where the spectral side's time went
     if spectral_cb is not None and spectral_cb.learner is not None:
         spectral_cb.learner.save(out / "spectral.pt")
         results["spectral"] = {

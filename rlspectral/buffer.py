@@ -6,7 +6,9 @@ the states with room >= k: no pair crosses an episode boundary and the offset la
 short offsets (as clipping k, or rejecting (x, k) together, would do). The draw is exact and loop-free: the
 states sorted by room (cached until the next episode arrives) put those with room >= k in a prefix.
 When the ring wraps, the oldest states go first; a kept state's successors are newer,
-so they are kept too.
+so they are kept too. ``age`` (how many earlier states of the same episode are kept) gives each state's episode
+extent, from which ``anchors=True`` draws one more state of the pair's episode uniformly (episode-anchored
+learning, :meth:`rlspectral.learner.SpectralLearner._anchored_moments`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class EpisodicBuffer:
         self.obs_shape = tuple(int(s) for s in obs_shape)
         self.obs = torch.zeros((self.capacity, *self.obs_shape), dtype=dtype)
         self.room = np.zeros(self.capacity, dtype=np.int64)
+        self.age = np.zeros(self.capacity, dtype=np.int64)
         self.pos = 0
         self.size = 0
         self._by_room: tuple[np.ndarray, np.ndarray] | None = None  # (indices by room, descending; #room >= r)
@@ -49,9 +52,16 @@ class EpisodicBuffer:
         idx = (self.pos + np.arange(n)) % self.capacity
         self.obs[torch.from_numpy(idx)] = obs.to(self.obs.dtype)
         self.room[idx] = np.arange(n - 1, -1, -1)
+        self.age[idx] = np.arange(n)
         self.pos = int((self.pos + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
         self._by_room = None
+        if self.size == self.capacity and n < self.capacity:  # an episode whose start was just overwritten
+            first = self.pos  # the oldest kept state
+            lost = int(self.age[first])
+            if lost > 0:
+                rest = (first + np.arange(int(self.room[first]) + 1)) % self.capacity
+                self.age[rest] -= lost
 
     def _room_index(self) -> tuple[np.ndarray, np.ndarray]:
         """Stored indices sorted by room (descending) and ``at_least[r]`` = how many states have room >= r."""
@@ -62,8 +72,11 @@ class EpisodicBuffer:
             self._by_room = (order, at_least)
         return self._by_room
 
-    def sample_pairs(self, batch_size: int, operator: Operator, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
-        """``batch_size`` pairs (x, x') of the operator's pair distribution, x uniform over eligible states."""
+    def sample_pairs(
+        self, batch_size: int, operator: Operator, rng: np.random.Generator, anchors: bool = False
+    ) -> tuple[Tensor, ...]:
+        """``batch_size`` pairs (x, x') of the operator's pair distribution, x uniform over eligible states; with
+        ``anchors`` also a state a drawn uniformly from each pair's (kept) episode: ``(x, x', a)``."""
         if self.size == 0:
             raise DataError("the buffer is empty: add episodes before sampling pairs")
         order, at_least = self._room_index()
@@ -84,15 +97,20 @@ class EpisodicBuffer:
         # The states with room >= k are the first at_least[k] of ``order``: pick one uniformly.
         i = order[(rng.random(batch_size) * at_least[k]).astype(np.int64)]
         j = (i + k) % self.capacity
-        return self.obs[torch.from_numpy(i)], self.obs[torch.from_numpy(j)]
+        if not anchors:
+            return self.obs[torch.from_numpy(i)], self.obs[torch.from_numpy(j)]
+        length = self.age[i] + self.room[i] + 1
+        a = (i - self.age[i] + (rng.random(batch_size) * length).astype(np.int64)) % self.capacity
+        return self.obs[torch.from_numpy(i)], self.obs[torch.from_numpy(j)], self.obs[torch.from_numpy(a)]
 
 
 class PairSampler:
-    """Draws pair batches of one operator from a buffer: ``sampler(batch_size) -> (x, x')``."""
+    """Draws pair batches of one operator from a buffer: ``sampler(batch_size) -> (x, x')``, or ``(x, x', a)``
+    with ``anchors`` (a: a state of the pair's episode, for an anchored learner)."""
 
-    def __init__(self, buffer: EpisodicBuffer, operator: Operator, seed: int | None = None):
-        self.buffer, self.operator = buffer, operator
+    def __init__(self, buffer: EpisodicBuffer, operator: Operator, seed: int | None = None, anchors: bool = False):
+        self.buffer, self.operator, self.anchors = buffer, operator, bool(anchors)
         self.rng = np.random.default_rng(seed)
 
-    def __call__(self, batch_size: int) -> tuple[Tensor, Tensor]:
-        return self.buffer.sample_pairs(batch_size, self.operator, self.rng)
+    def __call__(self, batch_size: int) -> tuple[Tensor, ...]:
+        return self.buffer.sample_pairs(batch_size, self.operator, self.rng, anchors=self.anchors)

@@ -55,6 +55,7 @@ class LearnerConfig:
     realign_batches: int = 0  # moments for that step: 0 = the running EMA (~50 batches), N = N fresh batches
     final_realign_batches: int = 50  # the last step of fit(): moments from N fresh batches (0: as realign_batches)
     divergence_limit: float = 1e6
+    anchored: bool = False  # learn f(x) - f(a), a a random state of x's episode: the within-episode spectrum
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -71,6 +72,9 @@ class LearnerConfig:
         check(is_real(self.ema) and 0 <= self.ema < 1, "ema", self.ema, "pass a decay in [0, 1), e.g. 0.98")
         check(self.divergence_limit > 0, "divergence_limit", self.divergence_limit, "pass a loss magnitude > 0")
         check(isinstance(self.objective_kwargs, dict), "objective_kwargs", self.objective_kwargs, "pass a dict")
+        check(self.anchored in (True, False), "anchored", self.anchored, "pass True or False")
+        if self.anchored and (self.constant_mode or self.dedup or self.table):
+            raise ConfigError("anchored: episode-anchored eigenfunctions exclude constant_mode, dedup and table")
 
     def network_config(self) -> NetworkConfig:
         return NetworkConfig(
@@ -176,11 +180,13 @@ class SpectralLearner:
     def features(self, x: Tensor) -> Tensor:
         return self.f(x.to(self.device))
 
-    def moments(self, x: Tensor, y: Tensor) -> Moments:
+    def moments(self, x: Tensor, y: Tensor, anchor: Tensor | None = None) -> Moments:
         """Forward both ends of a pair batch and estimate the objective's chunk-wise moments.
 
         With ``dedup`` the network sees each distinct observation once and the moments come from the pairs' count
-        matrices instead of a gathered batch (same values and gradients, ``rlspectral.moments.estimate_moments``)."""
+        matrices instead of a gathered batch (same values and gradients, ``rlspectral.moments.estimate_moments``).
+        An ``anchored`` learner takes ``anchor`` states a (one per pair, drawn uniformly from the pair's episode)
+        and estimates the moments of f(x) - f(a), f(y) - f(a) (:meth:`_anchored_moments`)."""
         x, y = x.to(self.device), y.to(self.device)
         B = x.shape[0]
         op = self.operator
@@ -191,6 +197,10 @@ class SpectralLearner:
             pair_weight=op.pair_weight,
             identity_weight=op.identity_weight + self.objective.shift,
         )
+        if self.config.anchored:
+            if anchor is None:
+                raise ConfigError("an anchored learner needs anchor states: sample pairs with anchors=True")
+            return self._anchored_moments(x, y, anchor.to(self.device), kw)
         if self.config.dedup:
             if self.g is None:
                 rows, inverse = distinct_rows(torch.cat([x, y], dim=0))
@@ -203,9 +213,26 @@ class SpectralLearner:
             return estimate_moments(out[:B], out[B:], **kw)
         return estimate_moments(self.f(x), self.g(y), **kw)
 
-    def update(self, x: Tensor, y: Tensor) -> dict[str, float]:
-        """One gradient step on pairs (x, y); raises DivergenceError (weights untouched) on a NaN/inf loss."""
-        m = self.moments(x, y)
+    def _anchored_moments(self, x: Tensor, y: Tensor, a: Tensor, kw: dict[str, Any]) -> Moments:
+        """Moments of the anchored features f(x) - f(a), g(y) - g(a), a drawn uniformly from the pair's episode.
+
+        A function constant over an episode (in procedurally generated tasks: any function of the layout, which
+        the plain successor operator ranks at eigenvalue 1) is 0 here, so the top-k hold the within-episode
+        dynamics. Within an episode of states with mean m and covariance M_w, for a independent of the pair:
+        E[(f(x) - f(a))(f(y) - f(a))^T] = C_w + M_w and E[(f(x) - f(a))(f(x) - f(a))^T] = 2 M_w, so the learned
+        functions solve C_w w = (2 sigma - 1) M_w w: the within-episode eigenfunctions, with eigenvalues
+        sigma = (sigma_w + 1) / 2 (exact when x and y are uniform over their episode)."""
+        B = x.shape[0]
+        if self.g is None:
+            out = self.f(torch.cat([x, y, a], dim=0))
+            fa = out[2 * B :]
+            return estimate_moments(out[:B] - fa, out[B : 2 * B] - fa, **kw)
+        return estimate_moments(self.f(x) - self.f(a), self.g(y) - self.g(a), **kw)
+
+    def update(self, x: Tensor, y: Tensor, anchor: Tensor | None = None) -> dict[str, float]:
+        """One gradient step on pairs (x, y) (and their ``anchor`` states for an ``anchored`` learner); raises
+        DivergenceError (weights untouched) on a NaN/inf loss."""
+        m = self.moments(x, y, anchor)
         if self.parallel is not None:
             m = self.parallel.reduce_moments(m)
         loss, diag = self.objective(m)

@@ -109,6 +109,9 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     }
     if bonus != "none":
         overrides["bonus_kwargs"] = {"coef": job["coef"]}
+    spectral = {"k": job.get("k"), "anchored": job.get("anchored")}
+    if any(v is not None for v in spectral.values()):
+        overrides["spectral"] = {key: v for key, v in spectral.items() if v is not None}
     if bonus == "rnd":
         overrides["callback"] = {"train_freq": 0}  # RND needs no eigenfunctions: learn none
     res = train(job["task"], "ppo", "raw", bonus, job["steps"], job["seed"], out=job_dir, **overrides)
@@ -123,6 +126,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "seed": job["seed"],
         "steps": res["steps"],
         "coef": job.get("coef"),
+        "k": job.get("k"),
+        "anchored": job.get("anchored"),
         "final_success": final.get("success_rate"),
         "final_return": final.get("return_mean"),
         "sampled_final_success": final.get("sampled_success_rate"),
@@ -141,15 +146,17 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 
 
 def label(r: dict[str, Any]) -> str:
-    """The table column of a run: its arm, with the bonus coefficient when it has one."""
-    return r["arm"] if r.get("coef") is None else f"{r['arm']} c={r['coef']:g}"
+    """The table column of a run: its arm, with the bonus coefficient and k when set."""
+    coef = "" if r.get("coef") is None else f" c={r['coef']:g}"
+    anchored = "" if r.get("anchored") is None else f" anchored={int(r['anchored'])}"
+    return r["arm"] + coef + ("" if r.get("k") is None else f" k={r['k']}") + anchored
 
 
 def labels(results: list[dict[str, Any]], arms: list[str]) -> list[str]:
     """Columns in ``arms`` order, coefficients ascending within an arm."""
     order = {arm: i for i, arm in enumerate(arms)}
     runs = [r for r in results if r["arm"] in order]
-    keyed = {label(r): (order[r["arm"]], r.get("coef") or 0.0) for r in runs}
+    keyed = {label(r): (order[r["arm"]], r.get("anchored") or 0, r.get("k") or 0, r.get("coef") or 0.0) for r in runs}
     return sorted(keyed, key=keyed.__getitem__)
 
 
@@ -259,10 +266,15 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
             for arm in args.arms:
                 bonus = ARMS[arm]
                 coef = args.coef.get(bonus, MINIGRID_BONUS_COEF.get(bonus)) if bonus != "none" else None
+                k = args.k if bonus in SPECTRAL_BONUSES else None
+                anchored = args.anchored if bonus in SPECTRAL_BONUSES else None
                 tag = task.replace("rlspectral/", "").replace("/", "_")
                 jobs.append({
-                    "id": f"{tag}__{arm}__{steps[task]}__s{seed}" + (f"__c{coef:g}" if coef is not None else ""),
-                    "task": task, "arm": arm, "seed": seed, "steps": steps[task], "coef": coef,
+                    "id": f"{tag}__{arm}__{steps[task]}__s{seed}" + (f"__c{coef:g}" if coef is not None else "")
+                    + (f"__k{args.k}" if k is not None else "")
+                    + (f"__anchored{int(anchored)}" if anchored is not None else ""),
+                    "task": task, "arm": arm, "seed": seed, "steps": steps[task], "coef": coef, "k": k,
+                    "anchored": anchored,
                     "eval_every": args.eval_every, "eval_episodes": args.eval_episodes, "threads": args.threads,
                 })  # fmt: skip
     return jobs
@@ -282,6 +294,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, nargs="+", default=[1_000_000],
                    help="env steps per run, the same for every arm: one budget, or one per --tasks entry")  # fmt: skip
     p.add_argument("--coef", type=_coefs, default={}, help="bonus coefficients, e.g. rnd=0.005,novelty=0.002")
+    p.add_argument("--k", type=int, help="eigenfunctions learned online (default: the recipe's)")
+    p.add_argument("--anchored", type=int, choices=[0, 1], help="episode-anchored eigenfunctions (default: recipe's)")
     p.add_argument("--eval-every", type=int, default=20_000, help="a failing DoorKey-8x8 evaluation costs 6400 steps")
     p.add_argument("--eval-episodes", type=int, default=10)
     args = p.parse_args(argv)

@@ -38,6 +38,7 @@ class IntrinsicReward:
     needs_features = True  # False: the bonus runs without learned eigenfunctions (the callback may skip learning)
     uses_start = True  # False: raw() reads phi_next only and gets phi=None (one forward pass saved)
     episodic = False  # True: state per env and episode, so rewards must come one on-policy step at a time
+    anchorable = False  # True: reads episode-anchored eigenfunctions (phi(s) - phi(first state of the episode))
 
     def __init__(self, coef: float = 0.1, normalize: bool = True):
         self.coef, self.normalize = float(coef), bool(normalize)
@@ -144,20 +145,23 @@ class NoveltyBonus(IntrinsicReward):
 
 class EllipticalBonus(IntrinsicReward):
     """E3B's episodic elliptical bonus in eigenfunction space (Henaff, Raileanu, Jiang, Rocktaschel, 2022, eq. 2):
-    r_t = phi(s_{t+1})^T C_t^{-1} phi(s_{t+1}),  C_t = ridge * I + sum_{i <= t} phi(s_i) phi(s_i)^T
+    r_t = u(s_{t+1})^T C_t^{-1} u(s_{t+1}),  C_t = ridge * I + sum_{i <= t} u(s_i) u(s_i)^T
 
     over the states of the env's current episode, its first state included (so the first step's bonus measures
-    how new s_1 is against s_0, not the size of phi). ``C^{-1}`` is kept per env and updated by Sherman-Morrison
+    how new s_1 is against s_0, not the size of u). u = phi, the eigenfunctions; with those of an ``anchored``
+    learner (defined up to a constant per episode) u(s) = phi(s) - phi(s_0), s_0 the episode's first state
+    (re-embedded whenever the eigenfunctions change). ``C^{-1}`` is kept per env and updated by Sherman-Morrison
     after each step (:meth:`observe`); when an env's episode ends it restarts from the new episode's first state
     (:meth:`episode_end`). Calls must come one vectorized step at a time with all ``n_envs`` envs in order
     (on-policy collection); the replay buffer's sample-time recomputation cannot hold episodic state.
-    Differences from E3B: phi is the learned eigenfunctions (E3B trains an inverse-dynamics embedding), ``modes``
-    may keep only the first eigenfunctions, and the matrix built in an episode is kept when the eigenfunctions
+    Differences from E3B: u comes from the learned eigenfunctions (E3B trains an inverse-dynamics embedding),
+    ``modes`` may keep only the first ones, and the matrix built in an episode is kept when the eigenfunctions
     are updated mid-episode (as E3B keeps it when its embedding trains).
     """
 
     name = "elliptical"
     episodic = True
+    anchorable = True
 
     def __init__(self, ridge: float = 0.1, modes: int | None = None, coef: float = 0.1, normalize: bool = True):
         super().__init__(coef, normalize)
@@ -165,10 +169,27 @@ class EllipticalBonus(IntrinsicReward):
             raise ConfigError(f"elliptical bonus: ridge must be > 0, got {ridge}")
         self.ridge, self.modes = float(ridge), None if modes is None else int(modes)
         self.inverse: Tensor | None = None  # [n_envs, k, k]: C^{-1} of each env's current episode
-        self._last: Tensor | None = None  # phi(s') of the last reward() call, folded into C by observe()
+        self.first: Tensor | None = None  # [n_envs, *obs_shape]: each episode's first state (anchored features)
+        self._origin: Tensor | None = None  # phi(first) under features.version == _origin_version
+        self._origin_version = -1
+        self._last: Tensor | None = None  # u(s') of the last reward() call, folded into C by observe()
 
-    def _u(self, phi: Tensor) -> Tensor:
+    @property
+    def anchored(self) -> bool:
+        return bool(self.features is not None and getattr(self.features.config, "anchored", False))
+
+    def _phi(self, x: Tensor) -> Tensor:
+        phi = self.features(x.to(self.features.inv_norm.device))
         return (phi if self.modes is None else phi[:, : self.modes]).double()
+
+    def _u(self, x: Tensor) -> Tensor:
+        """u(x) for one state per env (``[n_envs, *obs_shape]``)."""
+        phi = self._phi(x)
+        if not self.anchored:
+            return phi
+        if self._origin is None or self._origin_version != self.features.version:
+            self._origin, self._origin_version = self._phi(self.first), self.features.version
+        return phi - self._origin
 
     def _fold(self, u: Tensor, rows: Tensor | slice = slice(None)) -> None:
         """C <- C + u u^T for the envs ``rows``: C^{-1} <- C^{-1} - C^{-1} u u^T C^{-1} / (1 + u^T C^{-1} u)."""
@@ -176,20 +197,26 @@ class EllipticalBonus(IntrinsicReward):
         v = torch.einsum("nij,nj->ni", inv, u)
         self.inverse[rows] = inv - torch.einsum("ni,nj->nij", v, v) / (1.0 + (u * v).sum(1))[:, None, None]
 
-    def _restart(self, rows: Tensor | slice, first: Tensor | None) -> None:
+    def _restart(self, rows: Tensor, first: Tensor) -> None:
+        """Start the episodes of envs ``rows`` at the states ``first``."""
         k = self.inverse.shape[-1]
         self.inverse[rows] = torch.eye(k, dtype=torch.float64, device=self.inverse.device) / self.ridge
-        if first is not None:
-            self._fold(first, rows)
+        self.first[rows] = first.to(self.first.dtype)
+        self._origin = None
+        self._fold(self._u(self.first)[rows], rows)  # anchored: u(s_0) = 0, nothing to fold
 
-    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
-        u = self._u(phi_next)
-        n, k = u.shape
-        if self.inverse is None or self.inverse.shape != (n, k, k) or self.inverse.device != u.device:
-            self.inverse = torch.empty((n, k, k), dtype=torch.float64, device=u.device)
-            self._restart(slice(None), self._u(phi))  # the first call: each env's current state starts its C
-        self._last = u
-        return torch.einsum("ni,nij,nj->n", u, self.inverse, u)
+    def reward(self, obs: Tensor, next_obs: Tensor) -> Tensor:
+        if not self.ready:
+            return torch.zeros(len(obs))
+        n = len(next_obs)
+        k = self.features.config.k if self.modes is None else min(self.modes, self.features.config.k)
+        if self.inverse is None or self.inverse.shape != (n, k, k):
+            device = self.features.inv_norm.device
+            self.inverse = torch.empty((n, k, k), dtype=torch.float64, device=device)
+            self.first = torch.zeros_like(obs, dtype=torch.float32)
+            self._restart(torch.arange(n), obs)  # the first call: each env's current state starts its episode
+        u = self._last = self._u(next_obs)
+        return torch.einsum("ni,nij,nj->n", u, self.inverse, u).float().cpu()
 
     @torch.no_grad()
     def observe(self, next_obs: Tensor) -> None:
@@ -199,17 +226,14 @@ class EllipticalBonus(IntrinsicReward):
 
     @torch.no_grad()
     def episode_end(self, dones: np.ndarray, new_obs: Tensor | np.ndarray | None = None) -> None:
-        if self.inverse is None or not np.any(dones):
+        if self.inverse is None or not np.any(dones) or new_obs is None or not self.ready:
             return
-        rows = torch.as_tensor(np.flatnonzero(dones), device=self.inverse.device)
-        first = None
-        if new_obs is not None and self.ready:
-            x = torch.as_tensor(np.asarray(new_obs)[np.flatnonzero(dones)]).to(self.features.inv_norm.device)
-            first = self._u(self.features(x)).to(self.inverse.device)
-        self._restart(rows, first)
+        rows = np.flatnonzero(dones)
+        self._restart(torch.as_tensor(rows), torch.as_tensor(np.asarray(new_obs)[rows]))
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**super().__getstate__(), "inverse": None, "_last": None}
+        state = super().__getstate__()
+        return {**state, "inverse": None, "first": None, "_origin": None, "_origin_version": -1, "_last": None}
 
 
 class GoalBonus(IntrinsicReward):

@@ -17,11 +17,14 @@ An :class:`IntrinsicReward` ``bonus`` is attached to the :class:`BonusReplayBuff
 sample time) or filled into the :class:`BonusRolloutBuffer` step by step (on-policy, before returns are
 computed). A bonus that needs no eigenfunctions (``needs_features = False``, e.g. RND) also runs with no learner
 at all: ``learner=None`` and no spectral extractor in the policy. Logged to the agent's logger: ``spectral/loss``,
-``spectral/eigenvalue_XX`` (sampled operator, descending), ``intrinsic/*`` and ``extrinsic/*`` episode returns.
+``spectral/eigenvalue_XX`` (sampled operator, descending), ``intrinsic/*`` and ``extrinsic/*`` episode returns,
+and where the callback's time goes (``timing``: seconds spent storing transitions, computing the bonus and
+updating the learner; logged as ``time/spectral_*_s``).
 """
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections import deque
 from pathlib import Path
@@ -92,6 +95,7 @@ class SpectralCallback(BaseCallback):
         self.order_changes = 0  # pushes at which the eigenvalue-sorted mode order moved (spectral/order_changes)
         self._intrinsic_returns: deque[float] = deque(maxlen=100)
         self._extrinsic_returns: deque[float] = deque(maxlen=100)
+        self.timing = {"store": 0.0, "bonus": 0.0, "learner": 0.0}  # seconds spent in each part of the callback
 
     # ----------------------------------------------------------------- setup
     @property
@@ -150,7 +154,18 @@ class SpectralCallback(BaseCallback):
                     )
         self.buffer = EpisodicBuffer(self.buffer_size, self._obs_shape, dtype=buffer_dtype(space))
         self.stream = EpisodeStream(self.buffer, self.training_env.num_envs, self.max_fragment)
-        self.sampler = PairSampler(self.buffer, self.learner.operator, seed=self.seed)
+        anchored = self.learner.config.anchored
+        self.sampler = PairSampler(self.buffer, self.learner.operator, seed=self.seed, anchors=anchored)
+        if anchored and self.push and self.extractors:
+            raise ConfigError(
+                "an anchored learner's eigenfunctions are defined up to an episode constant and cannot be a policy "
+                "input: use features='raw' with an anchored learner, or anchored=False"
+            )
+        if anchored and self.bonus is not None and not self.bonus.anchorable:
+            raise ConfigError(
+                f"the {self.bonus.name} bonus cannot read episode-anchored eigenfunctions: use the elliptical bonus "
+                "or anchored=False"
+            )
         self.features = EigenFeatures(self.learner.config).to(self.model.device)
         if self.bonus is not None:
             self._attach_bonus()
@@ -190,13 +205,19 @@ class SpectralCallback(BaseCallback):
     def _on_step(self) -> bool:
         obs, new_obs = self.model._last_obs, self.locals["new_obs"]
         dones, infos = self.locals["dones"], self.locals["infos"]
+        t0 = time.perf_counter()
         self._store_step(new_obs, dones, infos)
+        t1 = time.perf_counter()
         bonus = self._bonus_step(obs, new_obs, dones, infos) if self.bonus is not None else None
+        t2 = time.perf_counter()
+        self.timing["store"] += t1 - t0
+        self.timing["bonus"] += t2 - t1
         self._track_returns(dones, infos, bonus)
         if self.learner is not None and self.train_freq > 0 and self.num_timesteps >= self._next_round:
             while self._next_round <= self.num_timesteps:  # rounds at learning_starts + j * train_freq
                 self._next_round += self.train_freq
             self._train_round()
+            self.timing["learner"] += time.perf_counter() - t2
         return True
 
     def _bonus_step(self, obs: np.ndarray, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> np.ndarray:
@@ -231,14 +252,13 @@ class SpectralCallback(BaseCallback):
         return not isinstance(self.model, OffPolicyAlgorithm)
 
     # ----------------------------------------------------------------- spectral updates
-    def _sample(self, batch_size: int) -> tuple[Tensor, Tensor]:
-        x, y = self.sampler(batch_size)
+    def _sample(self, batch_size: int) -> tuple[Tensor, ...]:
+        """``(x, y)`` pairs (and anchors, for an anchored learner), normalized as the policy sees them."""
+        batch = self.sampler(batch_size)
         if self._vecnorm is None:
-            return x, y
+            return batch
         norm = self._vecnorm.normalize_obs
-        return torch.as_tensor(norm(x.numpy()), dtype=torch.float32), torch.as_tensor(
-            norm(y.numpy()), dtype=torch.float32
-        )
+        return tuple(torch.as_tensor(norm(b.numpy()), dtype=torch.float32) for b in batch)
 
     def _has_pairs(self) -> bool:
         n = len(self.buffer)
@@ -270,6 +290,8 @@ class SpectralCallback(BaseCallback):
 
     # ----------------------------------------------------------------- logging
     def _on_rollout_end(self) -> None:
+        for part, seconds in self.timing.items():
+            self.logger.record(f"time/spectral_{part}_s", seconds)
         if self._extrinsic_returns:
             self.logger.record("extrinsic/ep_return_mean", float(np.mean(self._extrinsic_returns)))
         if self.bonus is None:
