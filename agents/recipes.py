@@ -106,7 +106,8 @@ MINIGRID: dict[str, Any] = {
 # RND are sized to the same mean bonus, b ~ 0.003-0.004 per step in the first 20k steps of DoorKey-8x8 (measured:
 # the normalized RND reward averages ~1.3 std, novelty ~0.7). Eigenpurpose is a difference phi(s') - phi(s) that
 # telescopes over an episode, so it tolerates a larger coefficient (not measured).
-MINIGRID_BONUS_COEF: dict[str, float] = {"novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01, "elliptical": 0.005}
+MINIGRID_BONUS_COEF: dict[str, float] = {"novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01, "elliptical": 0.005,
+                                         "episodic-count": 0.005}  # fmt: skip
 MINIGRID["bonus_coef"] = MINIGRID_BONUS_COEF
 
 # Continuous control, SAC / TD3 with SB3's default hyperparameters (the baseline the issue names), plus the

@@ -23,7 +23,7 @@ from rlspectral.errors import ConfigError, SpectralError
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
 ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
 # == rlspectral.sb3.BONUSES (checked by the tests)
-BONUS_NAMES = ("eigenpurpose", "novelty", "elliptical", "goal", "rnd")
+BONUS_NAMES = ("eigenpurpose", "novelty", "elliptical", "goal", "rnd", "episodic-count")
 FEATURES = ("raw", "spectral", "both")
 CONTINUOUS_ONLY = ("sac", "td3")
 

@@ -39,7 +39,7 @@ from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser, write
 
 TASKS = ["MiniGrid-DoorKey-8x8-v0", "rlspectral/MiniGrid-FourRooms-Fixed-v0", "MiniGrid-MultiRoom-N2-S4-v0"]
 ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+elliptical": "elliptical", "ppo+rnd": "rnd",
-        "ppo+eigenpurpose": "eigenpurpose"}  # fmt: skip
+        "ppo+eigenpurpose": "eigenpurpose", "ppo+episodic-count": "episodic-count"}  # fmt: skip
 DEFAULT_ARMS = ["ppo", "ppo+novelty", "ppo+rnd"]
 SPECTRAL_BONUSES = ("novelty", "elliptical", "eigenpurpose")
 TARGET = 0.9
@@ -112,8 +112,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     spectral = {"k": job.get("k"), "anchored": job.get("anchored")}
     if any(v is not None for v in spectral.values()):
         overrides["spectral"] = {key: v for key, v in spectral.items() if v is not None}
-    if bonus == "rnd":
-        overrides["callback"] = {"train_freq": 0}  # RND needs no eigenfunctions: learn none
+    if bonus not in SPECTRAL_BONUSES and bonus != "none":
+        overrides["callback"] = {"train_freq": 0}  # RND, counts need no eigenfunctions: learn none
     res = train(job["task"], "ppo", "raw", bonus, job["steps"], job["seed"], out=job_dir, **overrides)
     curve = [[e["timesteps"], e["success_rate"], e["return_mean"]] for e in res["evaluations"]]
     sampled = [[e["timesteps"], e.get("sampled_success_rate"), e.get("sampled_return_mean")]

@@ -451,3 +451,33 @@ def test_save_load_in_fresh_process_without_checkpoint(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     np.testing.assert_array_equal(np.load(tmp_path / "ppo_actions.npy"), expected["ppo"])
     np.testing.assert_array_equal(np.load(tmp_path / "sac_actions.npy"), expected["sac"])
+
+
+def test_episodic_count_bonus_counts_exact_states_per_env_and_episode():
+    from rlspectral.sb3 import EpisodicCountBonus
+
+    bonus = EpisodicCountBonus(coef=1.0, normalize=False)
+    a, b = torch.tensor([[0.0, 1.0]]), torch.tensor([[1.0, 0.0]])
+    two = lambda x, y: torch.cat([x, y])  # noqa: E731 - two envs
+    np.testing.assert_allclose(bonus(two(a, a), two(a, b)), [1 / np.sqrt(2), 1.0])  # env 0 is back at its start
+    np.testing.assert_allclose(bonus(two(a, b), two(a, b)), [1 / np.sqrt(3), 1 / np.sqrt(2)])
+    bonus.episode_end(np.array([True, False]), two(b, b))  # env 0 restarts at b
+    np.testing.assert_allclose(bonus(two(b, b), two(a, b)), [1.0, 1 / np.sqrt(3)])
+
+
+def test_raw_observation_bonus_gets_unnormalized_states_under_vecnormalize():
+    from rlspectral.sb3 import EpisodicCountBonus
+
+    seen = []
+
+    class Spy(EpisodicCountBonus):
+        def reward(self, obs, next_obs):
+            seen.append(next_obs.clone())
+            return super().reward(obs, next_obs)
+
+    env = VecNormalize(grid_env(), norm_reward=False)
+    kw = {"n_steps": 32, "batch_size": 32, "n_epochs": 1, "seed": 0, "rollout_buffer_class": BonusRolloutBuffer}
+    model = PPO("MlpPolicy", env, **kw)
+    model.learn(64, callback=SpectralCallback(bonus=Spy(coef=0.1)))
+    states = torch.cat(seen)
+    assert set(torch.unique(states).tolist()) <= {0.0, 1.0} and torch.all(states.sum(1) == 1)  # one-hot, as emitted

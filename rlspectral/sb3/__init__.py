@@ -13,6 +13,7 @@ from rlspectral.sb3.bonus import (
     make_bonus,
 )
 from rlspectral.sb3.callback import SpectralCallback, UntrainedSpectralWarning
+from rlspectral.sb3.counts import EpisodicCountBonus
 from rlspectral.sb3.eigen_features import EigenFeatures
 from rlspectral.sb3.episodes import EpisodeStream
 from rlspectral.sb3.extractor import SpectralFeaturesExtractor, learner_config_for, spectral_policy_kwargs
@@ -22,7 +23,9 @@ from rlspectral.sb3.rollout import BonusRolloutBuffer
 from rlspectral.sb3.spaces import ObservationSpaceError, spectral_obs_shape
 from rlspectral.sb3.zoo import zoo_hyperparams
 
-BONUSES[RNDBonus.name] = RNDBonus  # registered here: rnd.py builds on bonus.py, so bonus.py cannot import it
+# registered here: rnd.py and counts.py build on bonus.py, so bonus.py cannot import them
+BONUSES[RNDBonus.name] = RNDBonus
+BONUSES[EpisodicCountBonus.name] = EpisodicCountBonus
 
 __all__ = [
     "BONUSES",
@@ -32,6 +35,7 @@ __all__ = [
     "EigenFeatures",
     "EigenpurposeBonus",
     "EpisodeStream",
+    "EpisodicCountBonus",
     "GoalBonus",
     "IntrinsicReward",
     "NoveltyBonus",

@@ -39,6 +39,7 @@ class IntrinsicReward:
     uses_start = True  # False: raw() reads phi_next only and gets phi=None (one forward pass saved)
     episodic = False  # True: state per env and episode, so rewards must come one on-policy step at a time
     anchorable = False  # True: reads episode-anchored eigenfunctions (phi(s) - phi(first state of the episode))
+    reads_raw = False  # True: gets the observations as the env emitted them, before VecNormalize
 
     def __init__(self, coef: float = 0.1, normalize: bool = True):
         self.coef, self.normalize = float(coef), bool(normalize)
