@@ -11,6 +11,7 @@ observation type, VecNormalize, algorithm, features, bonus, seed, recipe), Tenso
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +23,8 @@ from rlspectral.errors import ConfigError, SpectralError
 
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
 ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
-BONUS_NAMES = ("eigenpurpose", "novelty", "goal", "rnd")  # == rlspectral.sb3.BONUSES (checked by the tests)
+# == rlspectral.sb3.BONUSES (checked by the tests); e3b, re3 and rnd-rllte need rllte-core (scripts/setup_peers.sh)
+BONUS_NAMES = ("eigenpurpose", "novelty", "goal", "rnd", "e3b", "re3", "rnd-rllte")
 FEATURES = ("raw", "spectral", "both")
 CONTINUOUS_ONLY = ("sac", "td3")
 
@@ -122,7 +124,8 @@ def train(
     **overrides: Any,
 ) -> dict[str, Any]:
     """Train ``algo`` on ``env_id`` with ``features`` (raw | spectral | both) and ``bonus`` (none | eigenpurpose |
-    novelty | goal); returns the content of ``results.json``.
+    novelty | goal | rnd, or the RLeXplore peers e3b | re3 | rnd-rllte, on-policy, with rllte-core installed);
+    returns the content of ``results.json``. A bonus with a ``seed`` argument is seeded by ``seed``.
 
     ``overrides`` replace recipe keys (see :mod:`agents.recipes`; dicts merge); also ``obs`` (gridworld observation
     type), ``checkpoint`` (pretrained eigenfunctions, kept fixed: no online learning), ``progress``, ``threads``.
@@ -144,6 +147,7 @@ def train(
     from rlspectral.agents.progress import ProgressBar
     from rlspectral.agents.report import plot_learning_curve, write_results
     from rlspectral.sb3 import (
+        BONUSES,
         BonusReplayBuffer,
         BonusRolloutBuffer,
         SpectralCallback,
@@ -155,6 +159,8 @@ def train(
 
     own, algo_overrides = _split_overrides(overrides)
     rec = merge(recipe(algo, env_id, own.pop("obs", None)), {**own, "algo": algo_overrides})
+    if bonus in rec["bonus_coef"] and "coef" not in (own.get("bonus_kwargs") or {}):
+        rec["bonus_kwargs"]["coef"] = rec["bonus_coef"][bonus]  # the recipe's coefficient for this bonus
     check(is_int(rec["n_envs"]) and rec["n_envs"] >= 1, "n_envs", rec["n_envs"], "pass an integer >= 1")
     check(is_int(rec.get("threads", 0)) and rec.get("threads", 0) >= 0, "threads", rec.get("threads"), "pass >= 0")
     steps = rec["steps"] = int(steps if steps is not None else rec["steps"])
@@ -192,6 +198,8 @@ def train(
             if isinstance(env, VecNormalize) and env.norm_obs:
                 raise SpectralError("the goal bonus needs raw observations: turn off VecNormalize (normalize=False)")
             kwargs["goal"] = goal_observation(env)
+        if "seed" in inspect.signature(BONUSES[bonus]).parameters:  # its networks are seeded by the run, like ours
+            kwargs.setdefault("seed", seed)
         intrinsic = make_bonus(bonus, **kwargs)
         key = "replay_buffer_class" if issubclass(cls, OffPolicyAlgorithm) else "rollout_buffer_class"
         algo_kwargs[key] = BonusReplayBuffer if key == "replay_buffer_class" else BonusRolloutBuffer

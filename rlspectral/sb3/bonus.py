@@ -33,6 +33,7 @@ class IntrinsicReward:
 
     name = "intrinsic"
     needs_features = True  # False: the bonus runs without learned eigenfunctions (the callback may skip learning)
+    per_rollout = False  # True: computed over whole on-policy rollouts (rlspectral.sb3.rollout_bonus), not per step
     uses_start = True  # False: raw() reads phi_next only and gets phi=None (one forward pass saved)
 
     def __init__(self, coef: float = 0.1, normalize: bool = True):
