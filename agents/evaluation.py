@@ -1,4 +1,9 @@
-"""Periodic evaluation: mean/std episode return and success rate (``info["is_success"]`` at episode end)."""
+"""Periodic evaluation: mean/std episode return and success rate (``info["is_success"]`` at episode end).
+
+The policy is evaluated with its argmax (SB3's ``deterministic=True``) actions and, with ``sampled=True``, also
+with actions drawn from its own distribution (``sampled_*`` keys): in MiniGrid an argmax policy can loop in place
+(turning or bumping a wall) where the stochastic policy it was trained as succeeds.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from rlspectral.agents.progress import ProgressBar
 
 class PeriodicEvaluation(BaseCallback):
     """Evaluates every ``every`` env steps and at the end of training; ``history`` holds one dict per evaluation
-    (``timesteps``, ``return_mean``, ``return_std``, ``success_rate`` or None when the env reports none)."""
+    (``timesteps``, ``return_mean``, ``return_std``, ``success_rate`` or None when the env reports none; with
+    ``sampled`` also ``sampled_return_mean``, ``sampled_return_std``, ``sampled_success_rate``)."""
 
     def __init__(
         self,
@@ -23,6 +29,7 @@ class PeriodicEvaluation(BaseCallback):
         episodes: int = 10,
         deterministic: bool = True,
         bar: ProgressBar | None = None,
+        sampled: bool = False,
     ):
         super().__init__()
         self.eval_env, self.every, self.episodes, self.deterministic = (
@@ -31,12 +38,11 @@ class PeriodicEvaluation(BaseCallback):
             int(episodes),
             deterministic,
         )
-        self.bar = bar
+        self.bar, self.sampled = bar, bool(sampled)
         self.history: list[dict[str, Any]] = []
         self._next = self.every
 
-    def evaluate(self) -> dict[str, Any]:
-        sync_envs_normalization(self.training_env, self.eval_env)
+    def _episodes(self, deterministic: bool) -> dict[str, Any]:
         successes: list[bool] = []
 
         def on_step(local: dict[str, Any], _: dict[str, Any]) -> None:
@@ -44,20 +50,29 @@ class PeriodicEvaluation(BaseCallback):
                 successes.append(bool(local["info"]["is_success"]))
 
         returns, _ = evaluate_policy(
-            self.model, self.eval_env, self.episodes, self.deterministic, callback=on_step, return_episode_rewards=True
+            self.model, self.eval_env, self.episodes, deterministic, callback=on_step, return_episode_rewards=True
         )
-        row = {
-            "timesteps": int(self.num_timesteps),
+        return {
             "return_mean": float(np.mean(returns)),
             "return_std": float(np.std(returns)),
             "success_rate": float(np.mean(successes)) if successes else None,
         }
+
+    def evaluate(self) -> dict[str, Any]:
+        sync_envs_normalization(self.training_env, self.eval_env)
+        row = {"timesteps": int(self.num_timesteps), **self._episodes(self.deterministic)}
+        if self.sampled:
+            row.update({f"sampled_{key}": value for key, value in self._episodes(False).items()})
+            if row["sampled_success_rate"] is not None:
+                self.logger.record("eval/sampled_success_rate", row["sampled_success_rate"])
+            self.logger.record("eval/sampled_mean_reward", row["sampled_return_mean"])
         self.history.append(row)
         self.logger.record("eval/mean_reward", row["return_mean"])
         if row["success_rate"] is not None:
             self.logger.record("eval/success_rate", row["success_rate"])
         if self.bar is not None:
-            self.bar.show(ret=row["return_mean"], **({"succ": row["success_rate"]} if successes else {}))
+            succ = {} if row["success_rate"] is None else {"succ": row["success_rate"]}
+            self.bar.show(ret=row["return_mean"], **succ)
         return row
 
     def _on_step(self) -> bool:

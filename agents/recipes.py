@@ -8,7 +8,8 @@ A recipe has these keys (``train(**overrides)`` replaces them one by one; dict v
 * ``mode``: ``frozen`` | ``finetune`` for spectral features;
 * ``callback``: the :class:`~rlspectral.sb3.SpectralCallback` schedule;
 * ``bonus_kwargs``: ``coef``, ``normalize`` and the chosen bonus's own arguments;
-* ``bonus_coef``: per-bonus coefficients that replace ``bonus_kwargs["coef"]`` unless the caller passes one;
+* ``bonus_coef`` (optional): per-bonus default coefficients; they replace the recipe's ``bonus_kwargs`` ``coef``
+  (not one passed to ``train``);
 * ``action_noise``: std of Gaussian action noise for off-policy continuous control (None: none);
 * ``eval_every``, ``eval_episodes``.
 
@@ -32,7 +33,6 @@ BASE: dict[str, Any] = {
     "mode": "frozen",
     "callback": {"train_freq": 2000, "gradient_steps": 100, "learning_starts": 2000, "batch_size": 1024},
     "bonus_kwargs": {"coef": 0.1, "normalize": True},
-    "bonus_coef": {},  # per-bonus coef replacing bonus_kwargs["coef"] (unless the caller gives one)
     "action_noise": None,
     "eval_every": 5000,
     "eval_episodes": 10,
@@ -59,22 +59,6 @@ GRID: dict[str, Any] = {
 # SAC and TD3 on Pendulum share everything but the network.
 PENDULUM_OFF_POLICY: dict[str, Any] = {"learning_rate": 1e-3, "buffer_size": 100_000, "learning_starts": 1000,
                                        "batch_size": 256}  # fmt: skip
-
-# Per-bonus coefficients on MiniGrid (the recipe's ``bonus_coef``: ``train`` uses ``MINIGRID_BONUS_COEF[bonus]`` unless
-# ``bonus_kwargs`` gives a ``coef``). The success reward is
-# 1 - 0.9 * steps / max_steps <= 1. A positive bonus of b per step is worth ~b / (1 - gamma) = 100 b to an agent
-# that never ends its episode, so b must stay well below 0.01 lest wandering beat reaching the goal. Novelty and
-# RND are sized to the same mean bonus, b ~ 0.003-0.004 per step in the first 20k steps of DoorKey-8x8 (measured:
-# the normalized RND reward averages ~1.3 std, novelty ~0.7). Eigenpurpose is a difference phi(s') - phi(s) that
-# telescopes over an episode, so it tolerates a larger coefficient (not measured).
-# The RLeXplore peers (rlspectral.sb3.rllte_peers) keep their published coefficient, beta = 1.0 on a reward divided
-# by its running std (rllte's "rms"): rllte-core 1.0.1's default for E3B, RE3 and RND and the default of RLeXplore's
-# benchmark script (Yuan et al., 2024, arXiv 2405.19548); for E3B also its authors' MiniHack setting
-# (facebookresearch/e3b, sweep_slurm.py: intrinsic_reward_coef 1.0, reward_norm int, ridge 0.1). Sources and what
-# differs from the papers: docs/baselines.md, "Exploration peers".
-MINIGRID_BONUS_COEF: dict[str, float] = {
-    "novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01, "e3b": 1.0, "re3": 1.0, "rnd-rllte": 1.0,
-}  # fmt: skip
 
 # MiniGrid, flat full-grid observations in [0, 1] (agents.minigrid): PPO in the setting of the common MiniGrid
 # baselines (8 envs, 4 epochs, minibatch 256, entropy 0.01, GAE 0.95) with an MLP instead of their small CNN.
@@ -109,10 +93,28 @@ MINIGRID: dict[str, Any] = {
         "buffer_size": 30_000,
     },
     "bonus_kwargs": {"coef": 0.003},
-    "bonus_coef": MINIGRID_BONUS_COEF,
+    "bonus_coef": None,  # MINIGRID_BONUS_COEF, set below
     "eval_every": 10_000,
     "eval_episodes": 10,
+    "eval_sampled": True,  # also evaluate the policy's own action distribution (an argmax policy can loop in place)
 }
+# Per-bonus coefficients (``bonus_kwargs={"coef": MINIGRID_BONUS_COEF[bonus]}``). The success reward is
+# 1 - 0.9 * steps / max_steps <= 1. A positive bonus of b per step is worth ~b / (1 - gamma) = 100 b to an agent
+# that never ends its episode, so b must stay well below 0.01 lest wandering beat reaching the goal. Novelty and
+# RND are sized to the same mean bonus, b ~ 0.003-0.004 per step in the first 20k steps of DoorKey-8x8 (measured:
+# the normalized RND reward averages ~1.3 std, novelty ~0.7). Eigenpurpose is a difference phi(s') - phi(s) that
+# telescopes over an episode, so it tolerates a larger coefficient (not measured).
+# The RLeXplore peers (rlspectral.sb3.rllte_peers) keep their published coefficient, beta = 1.0 on a reward divided
+# by its running std (rllte's "rms"): rllte-core 1.0.1's default for E3B, RE3 and RND and the default of RLeXplore's
+# benchmark script (Yuan et al., 2024, arXiv 2405.19548); for E3B also its authors' MiniHack setting
+# (facebookresearch/e3b, sweep_slurm.py: intrinsic_reward_coef 1.0, reward_norm int, ridge 0.1). Sources and what
+# differs from the papers: docs/baselines.md, "Exploration peers".
+MINIGRID_BONUS_COEF: dict[str, float] = {
+    "novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01, "elliptical": 0.005,
+    "e3b": 1.0, "re3": 1.0, "rnd-rllte": 1.0,
+}  # fmt: skip
+MINIGRID["bonus_coef"] = MINIGRID_BONUS_COEF
+
 # Continuous control, SAC / TD3 with SB3's default hyperparameters (the baseline the issue names), plus the
 # spectral side: eigenfunctions of the state rescaled to [-1, 1] by the Box bounds (MountainCar's position and
 # velocity differ 20x in range), one round of 50 updates per 1000 env steps. MountainCar: reward -0.1 a^2 per step

@@ -24,7 +24,7 @@ from rlspectral.errors import ConfigError, SpectralError
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
 ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
 # == rlspectral.sb3.BONUSES (checked by the tests); e3b, re3 and rnd-rllte need rllte-core (scripts/setup_peers.sh)
-BONUS_NAMES = ("eigenpurpose", "novelty", "goal", "rnd", "e3b", "re3", "rnd-rllte")
+BONUS_NAMES = ("eigenpurpose", "novelty", "elliptical", "goal", "rnd", "e3b", "re3", "rnd-rllte")
 FEATURES = ("raw", "spectral", "both")
 CONTINUOUS_ONLY = ("sac", "td3")
 
@@ -159,8 +159,6 @@ def train(
 
     own, algo_overrides = _split_overrides(overrides)
     rec = merge(recipe(algo, env_id, own.pop("obs", None)), {**own, "algo": algo_overrides})
-    if bonus in rec["bonus_coef"] and "coef" not in (own.get("bonus_kwargs") or {}):
-        rec["bonus_kwargs"]["coef"] = rec["bonus_coef"][bonus]  # the recipe's coefficient for this bonus
     check(is_int(rec["n_envs"]) and rec["n_envs"] >= 1, "n_envs", rec["n_envs"], "pass an integer >= 1")
     check(is_int(rec.get("threads", 0)) and rec.get("threads", 0) >= 0, "threads", rec.get("threads"), "pass >= 0")
     steps = rec["steps"] = int(steps if steps is not None else rec["steps"])
@@ -194,6 +192,8 @@ def train(
     intrinsic = None
     if bonus != "none":
         kwargs = dict(rec["bonus_kwargs"])
+        if "coef" not in own.get("bonus_kwargs", {}) and bonus in (rec.get("bonus_coef") or {}):
+            kwargs["coef"] = rec["bonus_kwargs"]["coef"] = rec["bonus_coef"][bonus]  # recorded as run
         if bonus == "goal":
             if isinstance(env, VecNormalize) and env.norm_obs:
                 raise SpectralError("the goal bonus needs raw observations: turn off VecNormalize (normalize=False)")
@@ -226,7 +226,9 @@ def train(
             learner=learner_spec if own_learner else None, bonus=intrinsic, seed=seed, **schedule
         )
         callbacks.append(spectral_cb)
-    evaluation = PeriodicEvaluation(eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar)
+    evaluation = PeriodicEvaluation(
+        eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar, sampled=bool(rec.get("eval_sampled", False))
+    )
     callbacks.append(evaluation)
     for extra in extra_callbacks:
         if isinstance(extra, ResourceMonitor) and extra.learner_source is None:

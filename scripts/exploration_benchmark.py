@@ -45,13 +45,15 @@ from rlspectral.plots import pyplot, save_figure, seed_band, seed_curves
 from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser, write_result
 
 TASKS = ["MiniGrid-DoorKey-8x8-v0", "rlspectral/MiniGrid-FourRooms-Fixed-v0", "MiniGrid-MultiRoom-N2-S4-v0"]
-ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+rnd": "rnd", "ppo+eigenpurpose": "eigenpurpose",
-        "ppo+e3b": "e3b", "ppo+re3": "re3", "ppo+rnd-rllte": "rnd-rllte"}  # fmt: skip
+ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+elliptical": "elliptical", "ppo+rnd": "rnd",
+        "ppo+eigenpurpose": "eigenpurpose", "ppo+e3b": "e3b", "ppo+re3": "re3",
+        "ppo+rnd-rllte": "rnd-rllte"}  # fmt: skip
 DEFAULT_ARMS = ["ppo", "ppo+novelty", "ppo+rnd"]
-SPECTRAL_BONUSES = ("novelty", "eigenpurpose")
+SPECTRAL_BONUSES = ("novelty", "elliptical", "eigenpurpose")
 PEER_BONUSES = ("e3b", "re3", "rnd-rllte")  # RLeXplore's modules: run with .venv-peers/bin/python (setup_peers.sh)
 TARGET = 0.9
-COLUMNS = ["task", "arm", "seed", "steps", "final_success", "final_return", f"steps_to_{TARGET}", "train_success",
+COLUMNS = ["task", "arm", "seed", "coef", "steps", "final_success", "sampled_final_success", "final_return",
+           f"steps_to_{TARGET}", f"sampled_steps_to_{TARGET}", "train_success",
            f"train_steps_to_{TARGET}", "wall_time_s", "steps_per_s", "spectral_updates", "cosine_similarity",
            "solved_cosine_similarity"]  # fmt: skip
 
@@ -120,6 +122,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         overrides["callback"] = {"train_freq": 0}  # RND and the peers need no eigenfunctions: learn none
     res = train(job["task"], "ppo", "raw", bonus, job["steps"], job["seed"], out=job_dir, **overrides)
     curve = [[e["timesteps"], e["success_rate"], e["return_mean"]] for e in res["evaluations"]]
+    sampled = [[e["timesteps"], e.get("sampled_success_rate"), e.get("sampled_return_mean")]
+               for e in res["evaluations"]]  # fmt: skip
     final = res["final"] or {}
     result: dict[str, Any] = {
         "id": job["id"],
@@ -130,16 +134,45 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "coef": job.get("coef"),
         "final_success": final.get("success_rate"),
         "final_return": final.get("return_mean"),
+        "sampled_final_success": final.get("sampled_success_rate"),
         f"steps_to_{TARGET}": steps_to(curve),
+        f"sampled_steps_to_{TARGET}": steps_to(sampled) if final.get("sampled_success_rate") is not None else None,
         "wall_time_s": res["wall_time_s"],
         "steps_per_s": res["steps"] / res["wall_time_s"],
         "spectral_updates": (res.get("spectral") or {}).get("updates", 0),
         "curve": curve,
+        "sampled_curve": sampled,
         "train_curve": training_curve(job_dir),
     }
     if bonus in SPECTRAL_BONUSES and job["task"].startswith("rlspectral/MiniGrid-FourRooms-Fixed"):
         result.update(fourrooms_cosine(job["task"], job_dir / "spectral.pt"))
     return result
+
+
+def label(r: dict[str, Any]) -> str:
+    """The table column of a run: its arm, with the bonus coefficient when it has one."""
+    return r["arm"] if r.get("coef") is None else f"{r['arm']} c={r['coef']:g}"
+
+
+def labels(results: list[dict[str, Any]], arms: list[str]) -> list[str]:
+    """Columns in ``arms`` order, coefficients ascending within an arm."""
+    order = {arm: i for i, arm in enumerate(arms)}
+    runs = [r for r in results if r["arm"] in order]
+    keyed = {label(r): (order[r["arm"]], r.get("coef") or 0.0) for r in runs}
+    return sorted(keyed, key=keyed.__getitem__)
+
+
+SECTIONS = (
+    ("final_success", "Success rate at the end, greedy (argmax) evaluation", ".2f"),
+    ("sampled_final_success", "Success rate at the end, evaluation with the policy's own action distribution", ".2f"),
+    (f"steps_to_{TARGET}", f"Env steps to {TARGET} greedy success (seeds that got there)", ".3g"),
+    (f"sampled_steps_to_{TARGET}", f"Env steps to {TARGET} sampled-action success (seeds that got there)", ".3g"),
+    ("train_success", "Success rate of the last 100 training episodes at the end", ".2f"),
+    (f"train_steps_to_{TARGET}", f"Env steps to {TARGET} success over the last 100 training episodes (seeds that got "
+     "there)", ".3g"),
+    ("steps_per_s", "Env steps/s (wall clock, evaluations included)", ".0f"),
+)
+STEPS_KEYS = (f"steps_to_{TARGET}", f"sampled_steps_to_{TARGET}", f"train_steps_to_{TARGET}")
 
 
 def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str]) -> dict[str, Any]:
@@ -150,80 +183,73 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
         tc = r.get("train_curve") or []
         r["train_success"] = tc[-1][1] if tc else None
         r[f"train_steps_to_{TARGET}"] = steps_to(tc)
-    report.write_csv(out / "results.csv", sorted(results, key=lambda r: (r["task"], r["arm"], r["seed"])), COLUMNS)
+        r["label"] = label(r)
+    report.write_csv(out / "results.csv", sorted(results, key=lambda r: (r["task"], r["label"], r["seed"])), COLUMNS)
+    columns = labels(results, arms)
     summary: dict[str, Any] = {}
-    for (task, arm), rs in report.groups(results, task=tasks, arm=arms):
-        reached = [r[f"steps_to_{TARGET}"] for r in rs if r[f"steps_to_{TARGET}"] is not None]
-        train_reached = [r[f"train_steps_to_{TARGET}"] for r in rs if r[f"train_steps_to_{TARGET}"] is not None]
-        summary[f"{task}/{arm}"] = {
-            "seeds": len(rs),
-            "final_success": report.mean_std([r["final_success"] for r in rs]),
-            f"steps_to_{TARGET}": report.mean_std(reached),
-            "reached": len(reached),
-            "train_success": report.mean_std([r["train_success"] for r in rs]),
-            f"train_steps_to_{TARGET}": report.mean_std(train_reached),
-            "train_reached": len(train_reached),
-            "steps_per_s": report.mean_std([r["steps_per_s"] for r in rs]),
-            "cosine_similarity": report.mean_std([r.get("cosine_similarity") for r in rs]),
-            "solved_cosine_similarity": report.mean_std([r.get("solved_cosine_similarity") for r in rs]),
-        }
+    for (task, column), rs in report.groups(results, task=tasks, label=columns):
+        entry: dict[str, Any] = {"seeds": len(rs), "arm": rs[0]["arm"], "coef": rs[0].get("coef")}
+        for key, _, _ in SECTIONS:
+            values = [r.get(key) for r in rs]
+            entry[key] = report.mean_std(values)
+            if key in STEPS_KEYS:
+                entry[f"{key}_reached"] = sum(v is not None for v in values)
+        for key in ("cosine_similarity", "solved_cosine_similarity"):
+            entry[key] = report.mean_std([r.get(key) for r in rs])
+        summary[f"{task}/{column}"] = entry
     report.write_json(out / "summary.json", summary)
 
-    reached_key = {f"steps_to_{TARGET}": "reached", f"train_steps_to_{TARGET}": "train_reached"}
-
-    def cell(task: str, arm: str, key: str, fmt: str) -> str:
-        s = summary.get(f"{task}/{arm}")
-        if s is None or s[key] is None:
-            return "–" if s is None or key not in reached_key else f"never (0/{s['seeds']})"
+    def cell(task: str, column: str, key: str, fmt: str) -> str:
+        s = summary.get(f"{task}/{column}")
+        if s is None or s.get(key) is None:
+            return "–" if s is None or key not in STEPS_KEYS else f"never (0/{s['seeds']})"
         txt = report.format_pm(s[key], fmt)
-        return txt + (f" ({s[reached_key[key]]}/{s['seeds']})" if key in reached_key else f" (n={s['seeds']})")
+        return txt + (f" ({s[f'{key}_reached']}/{s['seeds']})" if key in STEPS_KEYS else f" (n={s['seeds']})")
 
     sections: list[list[str]] = []
-    for key, title, fmt in (("final_success", "Success rate at the end, greedy evaluation", ".2f"),
-                            (f"steps_to_{TARGET}", f"Env steps to {TARGET} greedy success (seeds that got there)",
-                             ".3g"),
-                            ("train_success", "Success rate of the last 100 training episodes at the end", ".2f"),
-                            (f"train_steps_to_{TARGET}", f"Env steps to {TARGET} success over the last 100 "
-                             "training episodes (seeds that got there)", ".3g"),
-                            ("steps_per_s", "Env steps/s (wall clock, evaluations included)", ".0f")):  # fmt: skip
-        rows = [[t, *(cell(t, a, key, fmt) for a in arms)] for t in tasks]
+    for key, title, fmt in SECTIONS:
+        rows = [[t, *(cell(t, c, key, fmt) for c in columns)] for t in tasks]
         title = f"**{title}**, mean ± sample std over seeds"
-        sections.append([title, "", *report.markdown_table(["task", *arms], rows)])
-    cos_rows = [(t, a) for t in tasks for a in arms if (summary.get(f"{t}/{a}") or {}).get("cosine_similarity")]
+        sections.append([title, "", *report.markdown_table(["task", *columns], rows)])
+    cos_rows = [(t, c) for t in tasks for c in columns if (summary.get(f"{t}/{c}") or {}).get("cosine_similarity")]
     if cos_rows:
-        rows = [[t, a, cell(t, a, "cosine_similarity", ".3f"), cell(t, a, "solved_cosine_similarity", ".3f")]
-                for t, a in cos_rows]  # fmt: skip
+        rows = [[t, c, cell(t, c, "cosine_similarity", ".3f"), cell(t, c, "solved_cosine_similarity", ".3f")]
+                for t, c in cos_rows]  # fmt: skip
         title = ("**Online-learned eigenfunctions vs. the exact position-graph eigenvectors** (mean cosine "
                  "similarity over k modes, by agent position averaged over directions)")  # fmt: skip
         sections.append([title, "", *report.markdown_table(["task", "arm", "as learned", "after Rayleigh–Ritz"], rows)])
     report.write_markdown(out / "table.md", report.blocks(*sections))
-    _plot(results, out / "success.png", tasks, arms)
+    _plot(results, out / "success.png", tasks, columns)
     return summary
 
 
-def _plot(results: list[dict[str, Any]], path: Path, tasks: list[str], arms: list[str]) -> None:
-    fig, axes = pyplot().subplots(2, len(tasks), figsize=(4.6 * len(tasks), 7.0), squeeze=False)
-    for row, key, what in ((0, "curve", "greedy evaluation"), (1, "train_curve", "last 100 training episodes")):
+CURVES = (("curve", "greedy evaluation"), ("sampled_curve", "sampled-action evaluation"),
+          ("train_curve", "last 100 training episodes"))  # fmt: skip
+
+
+def _plot(results: list[dict[str, Any]], path: Path, tasks: list[str], columns: list[str]) -> None:
+    fig, axes = pyplot().subplots(len(CURVES), len(tasks), figsize=(4.6 * len(tasks), 3.5 * len(CURVES)), squeeze=False)
+    for row, (key, what) in enumerate(CURVES):
         for ax, task in zip(axes[row], tasks):
-            _plot_task(ax, results, task, arms, key)
+            _plot_task(ax, results, task, columns, key)
             ax.set_title(f"{task.replace('rlspectral/', '')}: {what}", fontsize=9)
-        axes[row][0].set_ylabel("success rate (mean ± sample std over seeds)")
+        axes[row][0].set_ylabel("success rate (mean ± sample std over seeds)", fontsize=8)
     axes[0][-1].legend(fontsize=7)
     save_figure(fig, path)
 
 
-def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, arms: list[str], key: str) -> None:
-    """Mean ± std over seeds of one task's success curves (``key``: ``curve`` or ``train_curve``), one line per arm."""
+def _plot_task(ax: Any, results: list[dict[str, Any]], task: str, columns: list[str], key: str) -> None:
+    """Mean ± std over seeds of one task's success curves (``key``: one of :data:`CURVES`), one line per column."""
     from matplotlib.ticker import FuncFormatter
 
-    for arm in arms:
+    for column in columns:
         points = [
             [(t, s) for t, s, _ in r.get(key) or [] if s is not None]
-            for r in report.select(results, task=task, arm=arm)
+            for r in report.select(results, task=task, label=column)
         ]
         curves = [([t for t, _ in c], [s for _, s in c]) for c in points if c]
         if curves:
-            seed_band(ax, *seed_curves(curves, "union"), f"{arm} (n={len(curves)})", bounds=(0, 1))
+            seed_band(ax, *seed_curves(curves, "union"), f"{column} (n={len(curves)})", bounds=(0, 1))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
     ax.set_xlabel("env steps")
     ax.set_ylim(-0.02, 1.02)

@@ -17,7 +17,7 @@ from rlspectral.agents.minigrid import (
     position_cosine_similarity,
     position_observations,
 )
-from rlspectral.agents.recipes import family
+from rlspectral.agents.recipes import MINIGRID_BONUS_COEF, family
 from rlspectral.errors import SpectralError
 from rlspectral.registration import MINIGRID_IDS
 from rlspectral.sb3 import spectral_obs_shape
@@ -149,10 +149,13 @@ QUICK = {
 }
 
 
-@pytest.mark.parametrize("bonus", ["rnd", "novelty"])
+@pytest.mark.parametrize("bonus", ["rnd", "novelty", "elliptical"])
 def test_train_ppo_with_a_bonus_on_minigrid(tmp_path, bonus):
     res = train("MiniGrid-DoorKey-5x5-v0", "ppo", "raw", bonus, steps=1024, seed=0, out=tmp_path, **QUICK)
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["bonus"] == bonus and saved["steps"] == 1024 and (tmp_path / "model.zip").is_file()
     assert saved["final"]["timesteps"] == 1024 and saved["final"]["success_rate"] is not None  # is_success is read
     assert res["config"]["algo"]["n_steps"] == 128 and res["config"]["n_envs"] == 4
+    # the minigrid recipe evaluates the argmax policy and the policy's own action distribution
+    assert all(0 <= e["sampled_success_rate"] <= 1 and "sampled_return_mean" in e for e in saved["evaluations"])
+    assert saved["config"]["bonus_kwargs"]["coef"] == MINIGRID_BONUS_COEF[bonus]  # each bonus its own coefficient

@@ -22,6 +22,7 @@ from rlspectral.sb3 import (
     BonusRolloutBuffer,
     EigenFeatures,
     EigenpurposeBonus,
+    EllipticalBonus,
     EpisodeStream,
     GoalBonus,
     IntrinsicReward,
@@ -244,6 +245,48 @@ def test_bonus_definitions():
     assert 0.5 < float(r.std()) < 2.0  # running std brings a scale-10 reward to unit scale
     assert not EigenpurposeBonus().ready  # no features yet: the bonus is 0
     np.testing.assert_array_equal(EigenpurposeBonus()(s, s_next), 0)
+
+
+def test_elliptical_bonus_is_e3b_quadratic_form_per_env_and_episode():
+    """r_t = u^T (ridge I + sum of u u^T over the episode's states so far, its first included)^{-1} u with
+    u = phi(s'), per env, restarted from the new first state at done (E3B eq. 2): checked against explicit matrix
+    inverses over a stream with episode ends."""
+    gen = torch.Generator().manual_seed(0)
+    features = EigenFeatures(LearnerConfig(obs_shape=(5,), k=3, hidden=(8,)))
+    features.loaded.fill_(True)
+    bonus = EllipticalBonus(ridge=0.5, coef=1.0, normalize=False)
+    bonus.features = features
+    n_envs, ridge = 3, 0.5
+    obs = torch.rand(n_envs, 5, generator=gen)
+    history: list[list[np.ndarray]] = [[u] for u in features(obs).double().numpy()]
+    for t in range(12):
+        next_obs = torch.rand(n_envs, 5, generator=gen)
+        got = bonus(obs, next_obs).numpy()
+        u = features(next_obs).double().numpy()
+        for i in range(n_envs):
+            cov = ridge * np.eye(3) + sum(np.outer(v, v) for v in history[i])
+            np.testing.assert_allclose(got[i], u[i] @ np.linalg.solve(cov, u[i]), rtol=1e-6)
+            history[i].append(u[i])
+        bonus.observe(next_obs)
+        dones = np.array([t % 4 == 3, t % 5 == 4, False])
+        obs = torch.where(torch.as_tensor(dones)[:, None], torch.rand(n_envs, 5, generator=gen), next_obs)
+        bonus.episode_end(dones, obs)  # SB3 auto-reset: the done envs emit their new episode's first state
+        first = features(obs).double().numpy()
+        for i in np.flatnonzero(dones):
+            history[i] = [first[i]]
+    first = bonus(obs, obs)
+    bonus.observe(obs)
+    assert torch.all(bonus(obs, obs) < first)  # a state seen in this episode earns less the second time
+    with pytest.raises(ValueError, match="ridge must be > 0"):
+        EllipticalBonus(ridge=0.0)
+
+
+def test_episodic_bonus_off_policy_is_one_line_error():
+    model = DQN("MlpPolicy", grid_env(), seed=0, replay_buffer_class=BonusReplayBuffer)
+    cb = SpectralCallback(learner={"k": 4, "hidden": []}, bonus=EllipticalBonus())
+    with pytest.raises(ValueError, match="episodic and needs an on-policy agent") as e:
+        model.learn(10, callback=cb)
+    assert "\n" not in str(e.value)
 
 
 def test_keep_order_holds_the_columns_when_eigenvalue_estimates_cross():

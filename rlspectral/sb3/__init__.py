@@ -3,7 +3,15 @@
 The only part of rlspectral that imports stable-baselines3.
 """
 
-from rlspectral.sb3.bonus import BONUSES, EigenpurposeBonus, GoalBonus, IntrinsicReward, NoveltyBonus, make_bonus
+from rlspectral.sb3.bonus import (
+    BONUSES,
+    EigenpurposeBonus,
+    EllipticalBonus,
+    GoalBonus,
+    IntrinsicReward,
+    NoveltyBonus,
+    make_bonus,
+)
 from rlspectral.sb3.callback import SpectralCallback, UntrainedSpectralWarning
 from rlspectral.sb3.eigen_features import EigenFeatures
 from rlspectral.sb3.episodes import EpisodeStream
@@ -21,6 +29,7 @@ BONUSES.update(PEERS)  # e3b, re3, rnd-rllte: RLeXplore's modules (rllte-core is
 
 __all__ = [
     "BONUSES",
+    "EllipticalBonus",
     "BonusReplayBuffer",
     "BonusRolloutBuffer",
     "EigenFeatures",

@@ -5,6 +5,9 @@
 * ``novelty``: a count-like bonus, the mean distance from phi(s') to its ``neighbors`` nearest embeddings among
   the last ``memory`` visited states (embedded with the current phi: the cached embeddings are redone whenever
   the features' weights change, so never stale; a new state is embedded once, when it arrives).
+* ``elliptical``: E3B's episodic elliptical bonus (Henaff et al., 2022) with the eigenfunctions as the embedding
+  (no inverse-dynamics model to train): r = phi(s')^T C^{-1} phi(s'), C = ridge * I + sum of phi phi^T over the
+  states of the current episode (per env; reset when the episode ends).
 * ``goal``: shaping towards a goal observation g, r = -||phi(s') - phi(g)|| (Wu, Tucker, Nachum, 2019); phi may
   also be a fixed embedding (raw observations, exact eigenvectors) for baselines.
 
@@ -35,6 +38,7 @@ class IntrinsicReward:
     needs_features = True  # False: the bonus runs without learned eigenfunctions (the callback may skip learning)
     per_rollout = False  # True: computed over whole on-policy rollouts (rlspectral.sb3.rollout_bonus), not per step
     uses_start = True  # False: raw() reads phi_next only and gets phi=None (one forward pass saved)
+    episodic = False  # True: state per env and episode, so rewards must come one on-policy step at a time
 
     def __init__(self, coef: float = 0.1, normalize: bool = True):
         self.coef, self.normalize = float(coef), bool(normalize)
@@ -59,6 +63,11 @@ class IntrinsicReward:
 
     def observe(self, next_obs: Tensor) -> None:
         """Called by the callback with every newly visited observation (a hook for memory-based bonuses)."""
+
+    def episode_end(self, dones: np.ndarray, new_obs: Tensor | np.ndarray | None = None) -> None:
+        """Called by the callback after each vectorized step with the envs whose episode just ended and the
+        observations the envs emitted (the first states of the new episodes where ``dones``); a hook for episodic
+        bonuses. ``observe`` of that step has already run."""
 
     @torch.no_grad()
     def __call__(self, obs: Tensor | np.ndarray, next_obs: Tensor | np.ndarray, update_stats: bool = True) -> Tensor:
@@ -134,6 +143,76 @@ class NoveltyBonus(IntrinsicReward):
         return {**super().__getstate__(), "_phi": None, "_phi_version": -1}
 
 
+class EllipticalBonus(IntrinsicReward):
+    """E3B's episodic elliptical bonus in eigenfunction space (Henaff, Raileanu, Jiang, Rocktaschel, 2022, eq. 2):
+    r_t = phi(s_{t+1})^T C_t^{-1} phi(s_{t+1}),  C_t = ridge * I + sum_{i <= t} phi(s_i) phi(s_i)^T
+
+    over the states of the env's current episode, its first state included (so the first step's bonus measures
+    how new s_1 is against s_0, not the size of phi). ``C^{-1}`` is kept per env and updated by Sherman-Morrison
+    after each step (:meth:`observe`); when an env's episode ends it restarts from the new episode's first state
+    (:meth:`episode_end`). Calls must come one vectorized step at a time with all ``n_envs`` envs in order
+    (on-policy collection); the replay buffer's sample-time recomputation cannot hold episodic state.
+    Differences from E3B: phi is the learned eigenfunctions (E3B trains an inverse-dynamics embedding), ``modes``
+    may keep only the first eigenfunctions, and the matrix built in an episode is kept when the eigenfunctions
+    are updated mid-episode (as E3B keeps it when its embedding trains).
+    """
+
+    name = "elliptical"
+    episodic = True
+
+    def __init__(self, ridge: float = 0.1, modes: int | None = None, coef: float = 0.1, normalize: bool = True):
+        super().__init__(coef, normalize)
+        if ridge <= 0:
+            raise ConfigError(f"elliptical bonus: ridge must be > 0, got {ridge}")
+        self.ridge, self.modes = float(ridge), None if modes is None else int(modes)
+        self.inverse: Tensor | None = None  # [n_envs, k, k]: C^{-1} of each env's current episode
+        self._last: Tensor | None = None  # phi(s') of the last reward() call, folded into C by observe()
+
+    def _u(self, phi: Tensor) -> Tensor:
+        return (phi if self.modes is None else phi[:, : self.modes]).double()
+
+    def _fold(self, u: Tensor, rows: Tensor | slice = slice(None)) -> None:
+        """C <- C + u u^T for the envs ``rows``: C^{-1} <- C^{-1} - C^{-1} u u^T C^{-1} / (1 + u^T C^{-1} u)."""
+        inv = self.inverse[rows]
+        v = torch.einsum("nij,nj->ni", inv, u)
+        self.inverse[rows] = inv - torch.einsum("ni,nj->nij", v, v) / (1.0 + (u * v).sum(1))[:, None, None]
+
+    def _restart(self, rows: Tensor | slice, first: Tensor | None) -> None:
+        k = self.inverse.shape[-1]
+        self.inverse[rows] = torch.eye(k, dtype=torch.float64, device=self.inverse.device) / self.ridge
+        if first is not None:
+            self._fold(first, rows)
+
+    def raw(self, phi: Tensor, phi_next: Tensor) -> Tensor:
+        u = self._u(phi_next)
+        n, k = u.shape
+        if self.inverse is None or self.inverse.shape != (n, k, k) or self.inverse.device != u.device:
+            self.inverse = torch.empty((n, k, k), dtype=torch.float64, device=u.device)
+            self._restart(slice(None), self._u(phi))  # the first call: each env's current state starts its C
+        self._last = u
+        return torch.einsum("ni,nij,nj->n", u, self.inverse, u)
+
+    @torch.no_grad()
+    def observe(self, next_obs: Tensor) -> None:
+        if self._last is not None and self.inverse is not None and len(self._last) == len(self.inverse):
+            self._fold(self._last)
+        self._last = None
+
+    @torch.no_grad()
+    def episode_end(self, dones: np.ndarray, new_obs: Tensor | np.ndarray | None = None) -> None:
+        if self.inverse is None or not np.any(dones):
+            return
+        rows = torch.as_tensor(np.flatnonzero(dones), device=self.inverse.device)
+        first = None
+        if new_obs is not None and self.ready:
+            x = torch.as_tensor(np.asarray(new_obs)[np.flatnonzero(dones)]).to(self.features.inv_norm.device)
+            first = self._u(self.features(x)).to(self.inverse.device)
+        self._restart(rows, first)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**super().__getstate__(), "inverse": None, "_last": None}
+
+
 class GoalBonus(IntrinsicReward):
     """r = -||e(s') - e(g)|| for a goal observation g (Wu, Tucker, Nachum, 2019), or with ``potential=True`` the
     potential-based form r = d(s) - gamma d(s'), d(x) = ||e(x) - e(g)|| (Ng, Harada, Russell, 1999), which leaves
@@ -188,7 +267,9 @@ class GoalBonus(IntrinsicReward):
         return (d - self.gamma * d_next).float().cpu()
 
 
-BONUSES: dict[str, type[IntrinsicReward]] = {cls.name: cls for cls in (EigenpurposeBonus, NoveltyBonus, GoalBonus)}
+BONUSES: dict[str, type[IntrinsicReward]] = {
+    cls.name: cls for cls in (EigenpurposeBonus, NoveltyBonus, EllipticalBonus, GoalBonus)
+}
 
 
 def make_bonus(name: str, **kwargs: Any) -> IntrinsicReward | None:

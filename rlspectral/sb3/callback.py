@@ -164,6 +164,11 @@ class SpectralCallback(BaseCallback):
         if isinstance(self.model, OffPolicyAlgorithm):
             if self.bonus.per_rollout:
                 raise ConfigError(f"the {self.bonus.name} bonus is computed over whole rollouts: use ppo or a2c")
+            if self.bonus.episodic:
+                raise ConfigError(
+                    f"the {self.bonus.name} bonus is episodic and needs an on-policy agent (PPO, A2C): an off-policy "
+                    "replay buffer recomputes bonuses at sample time, without the episode's state"
+                )
             if not isinstance(self.model.replay_buffer, BonusReplayBuffer):
                 raise ConfigError("an intrinsic bonus needs the agent built with replay_buffer_class=BonusReplayBuffer")
             self.model.replay_buffer.intrinsic = self.bonus
@@ -220,6 +225,7 @@ class SpectralCallback(BaseCallback):
         if self._is_on_policy:
             self.model.rollout_buffer.add_intrinsic(bonus)
         self.bonus.observe(torch.as_tensor(next_obs))
+        self.bonus.episode_end(np.asarray(dones, dtype=bool), new_obs)
         return bonus
 
     def _track_returns(self, dones: np.ndarray, infos: list[dict], bonus: np.ndarray | None) -> None:
