@@ -251,3 +251,16 @@ def test_tiny_ppo_run_with_each_peer_on_minigrid(rllte, name, tmp_path):
 
 
 BONUSES_COEF = {"e3b": 1.0, "re3": 1.0, "rnd-rllte": 1.0}
+
+
+@pytest.mark.parametrize("name", ["re3", "rnd-rllte"])
+def test_the_first_rollout_initializes_rllte_observation_statistics(rllte, name):
+    """rllte would step the envs with random actions to initialize its "rms" statistics; the first rollout does."""
+    bonus = make_bonus(name, seed=0, latent_dim=8)
+    bonus.setup(gym.spaces.Box(-5.0, 5.0, (6,), np.float32), gym.spaces.Discrete(3), 2, "cpu")
+    samples = _samples(np.random.default_rng(1))
+    samples = samples._replace(observations=samples.observations * 3.0 + 2.0)
+    bonus.rollout_rewards(samples)
+    obs = samples.observations.flatten(0, 1)
+    torch.testing.assert_close(bonus.module.obs_norm.mean, obs.mean(0), rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(bonus.module.obs_norm.var, obs.var(0), rtol=0.1, atol=0.1)

@@ -17,8 +17,8 @@ What is the reference and what is ours:
 * observations are what the policy sees (standardized by VecNormalize in the MiniGrid recipe); rllte's own
   observation normalization keeps each module's default (``obs_norm_type``: "none" for E3B, "rms" for RE3 and
   RND), except that rllte initializes the "rms" statistics by stepping the envs with 2560 random actions at
-  construction, which the adapter skips: the statistics start from the first rollout (its observations update
-  them before they are used);
+  construction, which the adapter skips: the first rollout's observations initialize them instead, before the
+  module sees that rollout;
 * episode flags follow gymnasium: ``terminateds[t]`` / ``truncateds[t]`` mark the transition that ended an episode,
   so E3B resets an env's covariance right after its last step and scores the next episode's first observation
   with a fresh one (RLeXplore's SB3 and CleanRL examples pass the *previous* step's done flags and add the bonus to
@@ -102,6 +102,7 @@ class RlltePeer(RolloutIntrinsicReward):
         self.seed, self.device = int(seed), None if device is None else torch.device(device)
         self.module_kwargs = module_kwargs
         self.module: Any = None
+        self._warmup = True  # the first rollout initializes rllte's observation statistics (obs_norm_type "rms")
         self.rng = RNGStream(self.seed)
         self._cls = rllte_reward_class(self.module_class, self.name)  # fail at construction, not after a rollout
 
@@ -137,6 +138,9 @@ class RlltePeer(RolloutIntrinsicReward):
         if self.module is None:
             raise RuntimeError(f"{type(self).__name__}.setup must run before the first rollout (the callback does it)")
         data = {key: value.to(self.device) for key, value in samples.as_dict().items()}
+        if self._warmup and getattr(self.module, "obs_norm", None) is not None:  # in place of rllte's random steps
+            self.module.obs_norm.update(samples.observations.flatten(0, 1))
+        self._warmup = False
         with self.rng.active():
             for t in range(len(samples.observations)):
                 self.module.watch(*(data[key][t] for key in RolloutSamples._fields))
