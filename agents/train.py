@@ -11,6 +11,7 @@ observation type, VecNormalize, algorithm, features, bonus, seed, recipe), Tenso
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,8 +23,8 @@ from rlspectral.errors import ConfigError, SpectralError
 
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
 ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
-# == rlspectral.sb3.BONUSES (checked by the tests)
-BONUS_NAMES = ("eigenpurpose", "novelty", "elliptical", "goal", "rnd", "episodic-count")
+# == rlspectral.sb3.BONUSES (checked by the tests); e3b, re3 and rnd-rllte need rllte-core (scripts/setup_peers.sh)
+BONUS_NAMES = ("eigenpurpose", "novelty", "elliptical", "goal", "rnd", "episodic-count", "e3b", "re3", "rnd-rllte")
 FEATURES = ("raw", "spectral", "both")
 CONTINUOUS_ONLY = ("sac", "td3")
 
@@ -123,7 +124,8 @@ def train(
     **overrides: Any,
 ) -> dict[str, Any]:
     """Train ``algo`` on ``env_id`` with ``features`` (raw | spectral | both) and ``bonus`` (none | eigenpurpose |
-    novelty | goal); returns the content of ``results.json``.
+    novelty | goal | rnd, or the RLeXplore peers e3b | re3 | rnd-rllte, on-policy, with rllte-core installed);
+    returns the content of ``results.json``. A bonus with a ``seed`` argument is seeded by ``seed``.
 
     ``overrides`` replace recipe keys (see :mod:`agents.recipes`; dicts merge); also ``obs`` (gridworld observation
     type), ``checkpoint`` (pretrained eigenfunctions, kept fixed: no online learning), ``progress``, ``threads``.
@@ -145,6 +147,7 @@ def train(
     from rlspectral.agents.progress import ProgressBar
     from rlspectral.agents.report import plot_learning_curve, write_results
     from rlspectral.sb3 import (
+        BONUSES,
         BonusReplayBuffer,
         BonusRolloutBuffer,
         SpectralCallback,
@@ -195,6 +198,8 @@ def train(
             if isinstance(env, VecNormalize) and env.norm_obs:
                 raise SpectralError("the goal bonus needs raw observations: turn off VecNormalize (normalize=False)")
             kwargs["goal"] = goal_observation(env)
+        if "seed" in inspect.signature(BONUSES[bonus]).parameters:  # its networks are seeded by the run, like ours
+            kwargs.setdefault("seed", seed)
         intrinsic = make_bonus(bonus, **kwargs)
         key = "replay_buffer_class" if issubclass(cls, OffPolicyAlgorithm) else "rollout_buffer_class"
         algo_kwargs[key] = BonusReplayBuffer if key == "replay_buffer_class" else BonusRolloutBuffer

@@ -15,6 +15,13 @@ pushes along one eigenfunction in one arbitrary direction (the sign of a learned
 only when the goal happens to lie at that end (``--arms ppo+eigenpurpose`` runs it anyway). The RND arm learns no
 eigenfunctions (``train_freq = 0``).
 
+Peers from the reference implementation (RLeXplore's reward modules, ``rllte-core``; :mod:`rlspectral.sb3.rllte_peers`):
+``ppo+e3b``, ``ppo+re3`` and ``ppo+rnd-rllte``, each at its published coefficient (``MINIGRID_BONUS_COEF``, sources in
+docs/baselines.md), learning no eigenfunctions either. rllte-core lives in its own environment:
+
+    bash scripts/setup_peers.sh
+    .venv-peers/bin/python -m scripts.exploration_benchmark --arms ppo ppo+novelty ppo+e3b ppo+re3 ppo+rnd-rllte
+
 Writes into ``--out``: ``results.csv`` (one row per run), ``summary.json`` and ``table.md`` (success rate at the
 end, steps to 0.9 success, env steps/s, mean ± sample std over seeds; for the fixed FourRooms the cosine similarity of
 the online-learned eigenfunctions to the exact position-graph eigenvectors), and ``success.png`` (evaluation
@@ -39,9 +46,11 @@ from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser, write
 
 TASKS = ["MiniGrid-DoorKey-8x8-v0", "rlspectral/MiniGrid-FourRooms-Fixed-v0", "MiniGrid-MultiRoom-N2-S4-v0"]
 ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+elliptical": "elliptical", "ppo+rnd": "rnd",
-        "ppo+eigenpurpose": "eigenpurpose", "ppo+episodic-count": "episodic-count"}  # fmt: skip
+        "ppo+eigenpurpose": "eigenpurpose", "ppo+episodic-count": "episodic-count", "ppo+e3b": "e3b", "ppo+re3": "re3",
+        "ppo+rnd-rllte": "rnd-rllte"}  # fmt: skip
 DEFAULT_ARMS = ["ppo", "ppo+novelty", "ppo+rnd"]
 SPECTRAL_BONUSES = ("novelty", "elliptical", "eigenpurpose")
+PEER_BONUSES = ("e3b", "re3", "rnd-rllte")  # RLeXplore's modules: run with .venv-peers/bin/python (setup_peers.sh)
 TARGET = 0.9
 COLUMNS = ["task", "arm", "seed", "coef", "steps", "final_success", "sampled_final_success", "final_return",
            f"steps_to_{TARGET}", f"sampled_steps_to_{TARGET}", "train_success",
@@ -113,7 +122,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     if any(v is not None for v in spectral.values()):
         overrides["spectral"] = {key: v for key, v in spectral.items() if v is not None}
     if bonus not in SPECTRAL_BONUSES and bonus != "none":
-        overrides["callback"] = {"train_freq": 0}  # RND, counts need no eigenfunctions: learn none
+        overrides["callback"] = {"train_freq": 0}  # RND, counts and the peers need no eigenfunctions: learn none
     res = train(job["task"], "ppo", "raw", bonus, job["steps"], job["seed"], out=job_dir, **overrides)
     curve = [[e["timesteps"], e["success_rate"], e["return_mean"]] for e in res["evaluations"]]
     sampled = [[e["timesteps"], e.get("sampled_success_rate"), e.get("sampled_return_mean")]

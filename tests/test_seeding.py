@@ -52,3 +52,22 @@ def test_sb3_seeds_with_the_same_checkpoint_features_get_their_own_policy_heads(
     second = _policy_head(1 if same else 2, str(ckpt))
     equal = all(torch.equal(a, b) for a, b in zip(first, second))
     assert equal is same
+
+
+def test_an_rng_stream_is_private_seeded_and_advances():
+    """Code that draws from the global generator inside ``stream.active()`` draws from the stream instead."""
+    from rlspectral.seeding import RNGStream
+
+    torch.manual_seed(3)
+    before = torch.get_rng_state()
+    a, b, c = RNGStream(5), RNGStream(5), RNGStream(6)
+    draws = {}
+    for name, stream in (("a", a), ("b", b), ("c", c)):
+        with stream.active():
+            first = torch.rand(4)
+        with stream.active():
+            draws[name] = (first, torch.rand(4))
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's stream did not move
+    assert torch.equal(draws["a"][0], draws["b"][0]) and torch.equal(draws["a"][1], draws["b"][1])
+    assert not torch.equal(draws["a"][0], draws["a"][1]) and not torch.equal(draws["a"][0], draws["c"][0])
+    assert torch.equal(draws["a"][0], torch.rand(4, generator=torch.Generator().manual_seed(5)))

@@ -36,6 +36,7 @@ class IntrinsicReward:
 
     name = "intrinsic"
     needs_features = True  # False: the bonus runs without learned eigenfunctions (the callback may skip learning)
+    per_rollout = False  # True: computed over whole on-policy rollouts (rlspectral.sb3.rollout_bonus), not per step
     uses_start = True  # False: raw() reads phi_next only and gets phi=None (one forward pass saved)
     episodic = False  # True: state per env and episode, so rewards must come one on-policy step at a time
     anchorable = False  # True: reads episode-anchored eigenfunctions (phi(s) - phi(first state of the episode))

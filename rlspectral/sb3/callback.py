@@ -15,7 +15,9 @@ A learner that no update reaches is an :class:`UntrainedSpectralWarning`, at the
 budget cannot reach ``learning_starts`` and at its end when no update ran.
 An :class:`IntrinsicReward` ``bonus`` is attached to the :class:`BonusReplayBuffer` (off-policy, added at
 sample time) or filled into the :class:`BonusRolloutBuffer` step by step (on-policy, before returns are
-computed). A bonus that needs no eigenfunctions (``needs_features = False``, e.g. RND) also runs with no learner
+computed); a rollout-level bonus (``per_rollout``, e.g. the RLeXplore peers of :mod:`rlspectral.sb3.rllte_peers`)
+only has each step's next observation and episode flags recorded there, and is computed over the whole rollout
+before returns. A bonus that needs no eigenfunctions (``needs_features = False``, e.g. RND) also runs with no learner
 at all: ``learner=None`` and no spectral extractor in the policy. Logged to the agent's logger: ``spectral/loss``,
 ``spectral/eigenvalue_XX`` (sampled operator, descending), ``intrinsic/*`` and ``extrinsic/*`` episode returns,
 and where the callback's time goes (``timing``: seconds spent storing transitions, computing the bonus and
@@ -175,6 +177,8 @@ class SpectralCallback(BaseCallback):
     def _attach_bonus(self) -> None:
         self.bonus.features = self.features
         if isinstance(self.model, OffPolicyAlgorithm):
+            if self.bonus.per_rollout:
+                raise ConfigError(f"the {self.bonus.name} bonus is computed over whole rollouts: use ppo or a2c")
             if self.bonus.episodic:
                 raise ConfigError(
                     f"the {self.bonus.name} bonus is episodic and needs an on-policy agent (PPO, A2C): an off-policy "
@@ -185,6 +189,10 @@ class SpectralCallback(BaseCallback):
             self.model.replay_buffer.intrinsic = self.bonus
         elif not isinstance(getattr(self.model, "rollout_buffer", None), BonusRolloutBuffer):
             raise ConfigError("an intrinsic bonus needs the agent built with rollout_buffer_class=BonusRolloutBuffer")
+        elif self.bonus.per_rollout:  # the buffer computes it from the whole rollout (rlspectral.sb3.rollout_bonus)
+            self.bonus.setup(self.model.observation_space, self.model.action_space, self.training_env.num_envs,
+                             self.model.device)  # fmt: skip
+            self.model.rollout_buffer.rollout_bonus = self.bonus
 
     # ----------------------------------------------------------------- per step
     def _original_obs(self) -> np.ndarray:
@@ -230,7 +238,9 @@ class SpectralCallback(BaseCallback):
             self.timing["learner"] += time.perf_counter() - t2
         return True
 
-    def _bonus_step(self, obs: np.ndarray, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> np.ndarray:
+    def _bonus_step(
+        self, obs: np.ndarray, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]
+    ) -> np.ndarray | None:
         """The bonus of this step's transitions (terminal observations where episodes ended). On-policy it goes
         into the rollout buffer and trains the agent; off-policy it is only logged (the replay buffer recomputes
         it at sample time, with the eigenfunctions of that moment)."""
@@ -238,6 +248,10 @@ class SpectralCallback(BaseCallback):
         for i, done in enumerate(dones):
             if done and infos[i].get("terminal_observation") is not None:
                 next_obs[i] = infos[i]["terminal_observation"]
+        if self.bonus.per_rollout:  # recorded now, computed over the whole rollout before returns (BonusRolloutBuffer)
+            truncated = np.array([bool(d and info.get("TimeLimit.truncated", False)) for d, info in zip(dones, infos)])
+            self.model.rollout_buffer.add_transition(next_obs, np.asarray(dones, bool) & ~truncated, truncated)
+            return None
         bonus = self.bonus(obs, next_obs, update_stats=self._is_on_policy).numpy()
         if self._is_on_policy:
             self.model.rollout_buffer.add_intrinsic(bonus)
@@ -306,7 +320,7 @@ class SpectralCallback(BaseCallback):
             self.logger.record("extrinsic/ep_return_mean", float(np.mean(self._extrinsic_returns)))
         if self.bonus is None:
             return
-        if self._intrinsic_returns:
+        if self._intrinsic_returns and not self.bonus.per_rollout:  # a rollout-level bonus has no per-step returns
             self.logger.record("intrinsic/ep_return_mean", float(np.mean(self._intrinsic_returns)))
         if self._is_on_policy:
             self.logger.record("intrinsic/reward_mean", float(self.model.rollout_buffer.intrinsic.mean()))
