@@ -47,14 +47,25 @@ def check_env_id(env_id: str) -> None:
 
 
 def make_env(
-    env_id: str, n_envs: int, seed: int, env_kwargs: dict[str, Any], normalize: bool | dict[str, Any], training: bool
+    env_id: str,
+    n_envs: int,
+    seed: int,
+    env_kwargs: dict[str, Any],
+    normalize: bool | dict[str, Any],
+    training: bool,
+    view: str = "full",
 ) -> VecEnv:
     """A monitored ``VecEnv`` of ``n_envs`` copies, wrapped in ``VecNormalize`` when ``normalize`` is set (a dict
-    gives its kwargs); an evaluation env (``training=False``) freezes the statistics and reports raw rewards."""
+    gives its kwargs); an evaluation env (``training=False``) freezes the statistics and reports raw rewards.
+    ``view``: the MiniGrid observation (:func:`rlspectral.agents.minigrid.wrap_minigrid`)."""
     check_env_id(env_id)
-    wrapper = wrap_goal_dict  # Dict(observation, achieved_goal, desired_goal) -> one Box (rlspectral.envs.goal_obs)
+    wrapper: Any = wrap_goal_dict  # Dict(observation, achieved_goal, desired_goal) -> one Box (envs.goal_obs)
     if is_minigrid(env_id) and not env_id.startswith("rlspectral/"):  # rlspectral/MiniGrid-* come wrapped
-        from rlspectral.agents.minigrid import wrap_minigrid as wrapper
+        from functools import partial
+
+        from rlspectral.agents.minigrid import wrap_minigrid
+
+        wrapper = partial(wrap_minigrid, view=view)
     try:
         env = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs, wrapper_class=wrapper)
     except TypeError as e:

@@ -68,7 +68,8 @@ def make_run_env(run: dict[str, Any], seed: int = 0) -> Any:
 
     from rlspectral.agents.environments import make_env
 
-    env = make_env(run["env"], 1, seed, dict(run.get("env_kwargs") or {}), normalize=False, training=False)
+    env_kwargs = dict(run.get("env_kwargs") or {})
+    env = make_env(run["env"], 1, seed, env_kwargs, normalize=False, training=False, view=run.get("view", "full"))
     stats = run.get("vecnormalize")
     if stats:
         path = Path(run["dir"]) / stats

@@ -107,10 +107,18 @@ class FixedLayout(gym.Wrapper):
         return base.gen_obs(), info
 
 
-def wrap_minigrid(env: gym.Env) -> gym.Env:
-    """The observation rule of this module: full grid, flattened and scaled to [0, 1], plus ``is_success``."""
+VIEWS = ("full", "egocentric")
+
+
+def wrap_minigrid(env: gym.Env, view: str = "full") -> gym.Env:
+    """The observation rule of this module: the grid, flattened and scaled to [0, 1], plus ``is_success``.
+    ``view="full"``: the whole grid; ``"egocentric"``: MiniGrid's own 7x7 view in front of the agent (what the
+    MiniGrid exploration papers give their agents; the agent's cell shows what it carries), which aliases states."""
     _minigrid_base(env, "wrap_minigrid")
-    return SuccessInfo(FlatGridObs(ImgObsWrapper(FullyObsWrapper(env))))
+    if view not in VIEWS:
+        raise SpectralError(f"unknown MiniGrid view {view!r}; choose {', '.join(VIEWS)}")
+    grid = ImgObsWrapper(FullyObsWrapper(env) if view == "full" else env)
+    return SuccessInfo(FlatGridObs(grid))
 
 
 def make_minigrid(env_id: str, layout_seed: int | None = None, random_start: bool = False, **kwargs: Any) -> gym.Env:

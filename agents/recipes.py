@@ -38,6 +38,7 @@ BASE: dict[str, Any] = {
     "eval_every": 5000,
     "eval_episodes": 10,
     "eval_sampled": False,
+    "view": "full",  # MiniGrid observation: full | egocentric (rlspectral.agents.minigrid.wrap_minigrid)
 }
 
 # Eigenfunctions of gridworld observations: one-hot cells are fitted best by a linear map, (x, y) by an MLP on

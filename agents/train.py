@@ -95,6 +95,7 @@ def write_run(
         "format": 1,
         "env": env_id,
         "env_kwargs": rec["env_kwargs"],  # e.g. the gridworld observation type: {"obs": "onehot"}
+        "view": rec.get("view", "full"),  # the MiniGrid observation
         "normalize": rec["normalize"],
         "algo": algo,
         "features": features,
@@ -168,8 +169,9 @@ def train(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    env = make_env(env_id, rec["n_envs"], seed, rec["env_kwargs"], rec["normalize"], training=True)
-    eval_env = make_env(env_id, 1, seed + 10_000, rec["env_kwargs"], rec["normalize"], training=False)
+    view = rec.get("view", "full")
+    env = make_env(env_id, rec["n_envs"], seed, rec["env_kwargs"], rec["normalize"], training=True, view=view)
+    eval_env = make_env(env_id, 1, seed + 10_000, rec["env_kwargs"], rec["normalize"], training=False, view=view)
     _check_action_space(algo, env)
     spectral = features != "raw" or bonus != "none"
     if spectral:

@@ -118,6 +118,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     }
     if bonus != "none":
         overrides["bonus_kwargs"] = {"coef": job["coef"]}
+    if job.get("view") is not None:
+        overrides["view"] = job["view"]
     spectral = {"k": job.get("k"), "anchored": job.get("anchored")}
     if any(v is not None for v in spectral.values()):
         overrides["spectral"] = {key: v for key, v in spectral.items() if v is not None}
@@ -137,6 +139,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "coef": job.get("coef"),
         "k": job.get("k"),
         "anchored": job.get("anchored"),
+        "view": job.get("view"),
         "final_success": final.get("success_rate"),
         "final_return": final.get("return_mean"),
         "sampled_final_success": final.get("sampled_success_rate"),
@@ -158,14 +161,16 @@ def label(r: dict[str, Any]) -> str:
     """The table column of a run: its arm, with the bonus coefficient and k when set."""
     coef = "" if r.get("coef") is None else f" c={r['coef']:g}"
     anchored = "" if r.get("anchored") is None else f" anchored={int(r['anchored'])}"
-    return r["arm"] + coef + ("" if r.get("k") is None else f" k={r['k']}") + anchored
+    view = "" if r.get("view") is None else f" {r['view']}"
+    return r["arm"] + coef + ("" if r.get("k") is None else f" k={r['k']}") + anchored + view
 
 
 def labels(results: list[dict[str, Any]], arms: list[str]) -> list[str]:
     """Columns in ``arms`` order, coefficients ascending within an arm."""
     order = {arm: i for i, arm in enumerate(arms)}
     runs = [r for r in results if r["arm"] in order]
-    keyed = {label(r): (order[r["arm"]], r.get("anchored") or 0, r.get("k") or 0, r.get("coef") or 0.0) for r in runs}
+    keyed = {label(r): (r.get("view") or "", order[r["arm"]], r.get("anchored") or 0, r.get("k") or 0,
+                        r.get("coef") or 0.0) for r in runs}  # fmt: skip
     return sorted(keyed, key=keyed.__getitem__)
 
 
@@ -281,9 +286,10 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
                 jobs.append({
                     "id": f"{tag}__{arm}__{steps[task]}__s{seed}" + (f"__c{coef:g}" if coef is not None else "")
                     + (f"__k{args.k}" if k is not None else "")
-                    + (f"__anchored{int(anchored)}" if anchored is not None else ""),
+                    + (f"__anchored{int(anchored)}" if anchored is not None else "")
+                    + (f"__{args.view}" if args.view is not None else ""),
                     "task": task, "arm": arm, "seed": seed, "steps": steps[task], "coef": coef, "k": k,
-                    "anchored": anchored,
+                    "anchored": anchored, "view": args.view,
                     "eval_every": args.eval_every, "eval_episodes": args.eval_episodes, "threads": args.threads,
                 })  # fmt: skip
     return jobs
@@ -304,6 +310,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="env steps per run, the same for every arm: one budget, or one per --tasks entry")  # fmt: skip
     p.add_argument("--coef", type=_coefs, default={}, help="bonus coefficients, e.g. rnd=0.005,novelty=0.002")
     p.add_argument("--k", type=int, help="eigenfunctions learned online (default: the recipe's)")
+    p.add_argument("--view", choices=["full", "egocentric"], help="MiniGrid observation (default: the recipe's)")
     p.add_argument("--anchored", type=int, choices=[0, 1], help="episode-anchored eigenfunctions (default: recipe's)")
     p.add_argument("--eval-every", type=int, default=20_000, help="a failing DoorKey-8x8 evaluation costs 6400 steps")
     p.add_argument("--eval-episodes", type=int, default=10)

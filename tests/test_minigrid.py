@@ -10,6 +10,7 @@ import pytest
 from rlspectral.agents import recipe, train
 from rlspectral.agents.environments import make_env
 from rlspectral.agents.minigrid import (
+    CHANNEL_MAX,
     FixedLayout,
     exact_eigenpairs,
     layout_grid,
@@ -159,3 +160,15 @@ def test_train_ppo_with_a_bonus_on_minigrid(tmp_path, bonus):
     # the minigrid recipe evaluates the argmax policy and the policy's own action distribution
     assert all(0 <= e["sampled_success_rate"] <= 1 and "sampled_return_mean" in e for e in saved["evaluations"])
     assert saved["config"]["bonus_kwargs"]["coef"] == MINIGRID_BONUS_COEF[bonus]  # each bonus its own coefficient
+
+
+def test_egocentric_view_is_minigrids_7x7_view_with_what_the_agent_carries():
+    env = make_env("MiniGrid-DoorKey-5x5-v0", 1, 0, {}, False, training=False, view="egocentric")
+    obs = env.reset()
+    assert obs.shape == (1, 7 * 7 * 3) and 0 <= obs.min() and obs.max() <= 1
+    base = env.envs[0].unwrapped
+    np.testing.assert_allclose(obs[0], (base.gen_obs()["image"] / CHANNEL_MAX).reshape(-1))
+    full = make_env("MiniGrid-DoorKey-5x5-v0", 1, 0, {}, False, training=False)
+    assert full.reset().shape == (1, 5 * 5 * 3)
+    with pytest.raises(SpectralError, match="unknown MiniGrid view"):
+        make_env("MiniGrid-DoorKey-5x5-v0", 1, 0, {}, False, training=False, view="top")
