@@ -325,9 +325,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"{r['steps_per_s']:.0f} steps/s{cos}")  # fmt: skip
 
     run_jobs("scripts.exploration_benchmark:run_job", jobs, args, describe)
-    results = finished(out, jobs)
-    summarize(results, out, args.tasks, args.arms)
-    print(f"{len(results)}/{len(jobs)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
+    # a run summarizes its own jobs; --summarize-only every finished run of --tasks in --out (all arms, coefficients)
+    results = finished(out, None if args.summarize_only else jobs, keep=lambda r: r["task"] in args.tasks)
+    summarize(results, out, args.tasks, list(ARMS) if args.summarize_only else args.arms)
+    print(f"{len(results)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
 
 
 if __name__ == "__main__":
