@@ -174,7 +174,7 @@ class EllipticalBonus(IntrinsicReward):
         self.first: Tensor | None = None  # [n_envs, *obs_shape]: each episode's first state (anchored features)
         self._origin: Tensor | None = None  # phi(first) under features.version == _origin_version
         self._origin_version = -1
-        self._last: Tensor | None = None  # u(s') of the last reward() call, folded into C by observe()
+        self._last: tuple[Tensor, Tensor] | None = None  # u(s'), C^{-1} u(s') of the last reward(): for observe()
 
     @property
     def anchored(self) -> bool:
@@ -193,11 +193,12 @@ class EllipticalBonus(IntrinsicReward):
             self._origin, self._origin_version = self._phi(self.first), self.features.version
         return phi - self._origin
 
-    def _fold(self, u: Tensor, rows: Tensor | slice = slice(None)) -> None:
-        """C <- C + u u^T for the envs ``rows``: C^{-1} <- C^{-1} - C^{-1} u u^T C^{-1} / (1 + u^T C^{-1} u)."""
+    def _fold(self, u: Tensor, rows: Tensor | slice = slice(None), v: Tensor | None = None) -> None:
+        """C <- C + u u^T for the envs ``rows``: C^{-1} <- C^{-1} - v v^T / (1 + u^T v), v = C^{-1} u (given when
+        already computed)."""
         inv = self.inverse[rows]
-        v = torch.einsum("nij,nj->ni", inv, u)
-        self.inverse[rows] = inv - torch.einsum("ni,nj->nij", v, v) / (1.0 + (u * v).sum(1))[:, None, None]
+        v = (inv @ u.unsqueeze(-1)).squeeze(-1) if v is None else v
+        self.inverse[rows] = inv - v.unsqueeze(-1) * (v / (1.0 + (u * v).sum(1, keepdim=True))).unsqueeze(-2)
 
     def _restart(self, rows: Tensor, first: Tensor) -> None:
         """Start the episodes of envs ``rows`` at the states ``first``."""
@@ -217,13 +218,15 @@ class EllipticalBonus(IntrinsicReward):
             self.inverse = torch.empty((n, k, k), dtype=torch.float64, device=device)
             self.first = torch.zeros_like(obs, dtype=torch.float32)
             self._restart(torch.arange(n), obs)  # the first call: each env's current state starts its episode
-        u = self._last = self._u(next_obs)
-        return torch.einsum("ni,nij,nj->n", u, self.inverse, u).float().cpu()
+        u = self._u(next_obs)
+        v = (self.inverse @ u.unsqueeze(-1)).squeeze(-1)
+        self._last = (u, v)  # observe() folds u in with this v (C^{-1} does not change in between)
+        return (u * v).sum(1).float().cpu()
 
     @torch.no_grad()
     def observe(self, next_obs: Tensor) -> None:
-        if self._last is not None and self.inverse is not None and len(self._last) == len(self.inverse):
-            self._fold(self._last)
+        if self._last is not None and self.inverse is not None and len(self._last[0]) == len(self.inverse):
+            self._fold(self._last[0], slice(None), self._last[1])
         self._last = None
 
     @torch.no_grad()
