@@ -172,3 +172,28 @@ def test_egocentric_view_is_minigrids_7x7_view_with_what_the_agent_carries():
     assert full.reset().shape == (1, 5 * 5 * 3)
     with pytest.raises(SpectralError, match="unknown MiniGrid view"):
         make_env("MiniGrid-DoorKey-5x5-v0", 1, 0, {}, False, training=False, view="top")
+
+
+@pytest.mark.slow
+def test_rlspectral_train_reproduces_an_exploration_benchmark_run(tmp_path):
+    """The headline command (``rlspectral train --bonus elliptical ...``) gives the benchmark job's numbers."""
+    from rlspectral.cli.main import main as cli
+    from scripts.exploration_benchmark import run_job
+
+    job = {"id": "j", "task": "MiniGrid-DoorKey-5x5-v0", "arm": "ppo+elliptical", "seed": 3, "steps": 4608,
+           "coef": MINIGRID_BONUS_COEF["elliptical"], "eval_every": 4096, "eval_episodes": 10,
+           "threads": 1}  # fmt: skip
+    bench = run_job(job, tmp_path / "bench")
+    args = ["train", "--env", job["task"], "--algo", "ppo", "--bonus", "elliptical", "--steps", "4608", "--seed", "3",
+            "--eval-every", "4096", "--threads", "1", "--no-progress", "--out", str(tmp_path / "cli")]  # fmt: skip
+    assert cli(args) == 0
+    saved = json.loads((tmp_path / "cli" / "results.json").read_text())
+    assert saved["spectral"]["updates"] > 0  # the bonus ran on trained eigenfunctions
+    assert [[e["timesteps"], e["success_rate"], e["return_mean"]] for e in saved["evaluations"]] == bench["curve"]
+    import torch
+    from stable_baselines3 import PPO
+
+    a, b = (PPO.load(tmp_path / d / "model.zip", device="cpu").policy.state_dict() for d in ("bench", "cli"))
+    assert all(torch.equal(a[name], b[name]) for name in a)  # the same training, bit for bit
+    fa, fb = (torch.load(tmp_path / d / "spectral.pt", weights_only=True) for d in ("bench", "cli"))
+    assert torch.equal(fa["f"]["body.body.0.weight"], fb["f"]["body.body.0.weight"])

@@ -26,6 +26,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--obs", choices=["xy", "onehot", "pixels"], help="gridworld observation type")
     parser.add_argument("--bonus-coef", type=float, help="intrinsic reward coefficient")
     parser.add_argument("--n-envs", type=int, help="parallel environments")
+    parser.add_argument("--eval-every", type=int, help="env steps between evaluations (default: the recipe's)")
+    parser.add_argument("--view", choices=["full", "egocentric"], help="MiniGrid observation (default: the recipe's)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--no-progress", action="store_true")
 
@@ -33,7 +35,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 def run_train(args: argparse.Namespace) -> int:
     """Run ``train`` from parsed flags; a bad env, space or flag is one line on stderr and exit code 2."""
     overrides: dict[str, Any] = {"progress": not args.no_progress}
-    for name in ("mode", "checkpoint", "obs", "n_envs", "threads"):
+    for name in ("mode", "checkpoint", "obs", "n_envs", "threads", "eval_every", "view"):
         if getattr(args, name, None) is not None:
             overrides[name] = getattr(args, name)
     if args.bonus_coef is not None:
