@@ -7,7 +7,9 @@ share the machine's load; the cost of an arm is ``1 - (its steps/s) / (PPO's ste
 the table gives its mean ± sample std over repeats. Steps/s is the agent's own clock: env steps divided by the
 time from the first to the last env step (PPO's updates included, the final evaluation not). Every run also
 records where the spectral callback's time went (``callback_time_s``: storing transitions, computing the bonus,
-updating the eigenfunctions), so the table says what the cost is made of. Resumable: finished runs are kept.
+updating the eigenfunctions), so the table says what the cost is made of (the RLeXplore peers compute their reward
+at the end of each rollout, inside the rollout buffer, so their time shows in the steps/s only). Resumable:
+finished runs are kept. The peers need ``.venv-peers/bin/python`` (``scripts/setup_peers.sh``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from stable_baselines3.common.callbacks import BaseCallback
 from rlspectral import report
 from rlspectral.sweep import finished, run_jobs, sweep_parser
 
-ARMS = {"ppo": "none", "ppo+elliptical": "elliptical", "ppo+novelty": "novelty", "ppo+rnd": "rnd"}
+ARMS = {"ppo": "none", "ppo+elliptical": "elliptical", "ppo+novelty": "novelty", "ppo+rnd": "rnd", "ppo+e3b": "e3b",
+        "ppo+re3": "re3", "ppo+rnd-rllte": "rnd-rllte"}  # the last three: run with .venv-peers/bin/python
+SPECTRAL = ("elliptical", "novelty")
 PARTS = ("store", "bonus", "learner")
 
 
@@ -42,8 +46,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     clock = StepClock()
     overrides: dict[str, Any] = {"progress": False, "threads": job.get("threads", 1), "eval_every": 0,
                                  "eval_episodes": 1, "eval_sampled": False}  # fmt: skip
-    if job["arm"] == "ppo+rnd":
-        overrides["callback"] = {"train_freq": 0}  # RND needs no eigenfunctions
+    if ARMS[job["arm"]] not in (*SPECTRAL, "none"):
+        overrides["callback"] = {"train_freq": 0}  # RND and the peers need no eigenfunctions
     res = train(job["task"], "ppo", "raw", ARMS[job["arm"]], job["steps"], job["seed"], out=job_dir,
                 callbacks=[clock], **overrides)  # fmt: skip
     seconds = clock.last - clock.start
