@@ -232,7 +232,7 @@ class SpectralLearner:
     def update(self, x: Tensor, y: Tensor, anchor: Tensor | None = None) -> dict[str, float]:
         """One gradient step on pairs (x, y) (and their ``anchor`` states for an ``anchored`` learner); raises
         DivergenceError (weights untouched) on a NaN/inf loss."""
-        m = self.moments(x, y, anchor)
+        m = self.moments(x, y) if anchor is None else self.moments(x, y, anchor)  # subclasses: moments(x, y)
         if self.parallel is not None:
             m = self.parallel.reduce_moments(m)
         loss, diag = self.objective(m)
