@@ -1,13 +1,13 @@
 """The policy a user gets: final success of saved MiniGrid agents with argmax, tempered and sampled actions.
 
-    python -m scripts.exploration_policy_eval --runs results/exploration_fresh --episodes 50
+    python -m scripts.exploration_policy_eval --out results/exploration_fresh --episodes 50
 
 SB3's deterministic (argmax) action can loop in MiniGrid (turning or bumping in place until the time-out) where the
-stochastic policy it was trained as succeeds. For every finished run under ``--runs`` (``model.zip`` and
+stochastic policy it was trained as succeeds. For every finished run under ``--out`` (``model.zip`` and
 ``vecnormalize.pkl`` of :func:`rlspectral.agents.train`) this evaluates the final policy on ``--episodes`` fresh
 layouts (env seeds 20_000 + run seed) with actions drawn from softmax(logits / T) for each temperature in
 ``--temperatures`` (T = 0: argmax; T = 1: the policy's own distribution), and writes ``policy_eval.json`` /
-``policy_eval.md`` (success rate, mean ± sample std over the runs of each arm) into ``--runs``.
+``policy_eval.md`` (success rate, mean ± sample std over the runs of each arm) into ``--out``.
 """
 
 from __future__ import annotations
@@ -51,12 +51,12 @@ def success_rate(run_dir: Path, temperature: float, episodes: int, seed: int) ->
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", default="results/exploration_fresh")
+    p.add_argument("--out", default="results/exploration_fresh", help="a folder of finished runs; results go there")
     p.add_argument("--episodes", type=int, default=50)
     p.add_argument("--temperatures", type=float, nargs="+", default=[0.0, 0.3, 1.0])
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    root = Path(args.runs)
+    root = Path(args.out)
     cache_path = root / "policy_eval.json"
     cache: dict[str, Any] = json.loads(cache_path.read_text()) if cache_path.is_file() else {"runs": {}}
     for result_path in sorted(root.glob("*/result.json")):

@@ -178,7 +178,9 @@ def test_egocentric_view_is_minigrids_7x7_view_with_what_the_agent_carries():
 def test_rlspectral_train_reproduces_an_exploration_benchmark_run(tmp_path):
     """The headline command (``rlspectral train --bonus elliptical ...``) gives the benchmark job's numbers."""
     from rlspectral.cli.main import main as cli
-    from scripts.exploration_benchmark import run_job
+    from rlspectral.sweep import _resolve
+
+    run_job = _resolve("scripts.exploration_benchmark:run_job")  # as the sweep's workers import it
 
     job = {"id": "j", "task": "MiniGrid-DoorKey-5x5-v0", "arm": "ppo+elliptical", "seed": 3, "steps": 4608,
            "coef": MINIGRID_BONUS_COEF["elliptical"], "eval_every": 4096, "eval_episodes": 10,
