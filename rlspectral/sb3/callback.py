@@ -201,9 +201,9 @@ class SpectralCallback(BaseCallback):
             return self.model._last_obs
         return self._vecnorm.get_original_obs()
 
-    def _store_step(self, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-        """Hand the step to the episode stream; returns this step's states and next states as the env emitted
-        them (terminal observations where episodes ended)."""
+    def _store_step(self, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict]) -> tuple[np.ndarray, list]:
+        """Hand the step to the episode stream; returns this step's states as the env emitted them and the
+        terminal observations (None where no episode ended), un-normalized."""
         raw_prev, raw_new = self._raw_obs, self._original_obs() if self._vecnorm is not None else new_obs
         terminal = [info.get("terminal_observation") if done else None for done, info in zip(dones, infos)]
         if self._vecnorm is not None:  # VecNormalize normalized the terminal observations in place
@@ -211,21 +211,17 @@ class SpectralCallback(BaseCallback):
         if self.stream is not None:
             self.stream.step(self._raw_obs, raw_new, dones, terminal)
         self._raw_obs = raw_new
-        raw_next = np.array(raw_new, copy=True)
-        for i, t in enumerate(terminal):
-            if t is not None:
-                raw_next[i] = t
-        return raw_prev, raw_next
+        return raw_prev, terminal
 
     def _on_step(self) -> bool:
         obs, new_obs = self.model._last_obs, self.locals["new_obs"]
         dones, infos = self.locals["dones"], self.locals["infos"]
         t0 = time.perf_counter()
-        raw = self._store_step(new_obs, dones, infos)
+        raw_prev, terminal = self._store_step(new_obs, dones, infos)
         t1 = time.perf_counter()
         ends = infos
         if self.bonus is not None and self.bonus.reads_raw:  # e.g. exact counts: not the moving standardization
-            obs, new_obs, ends = raw[0], self._raw_obs, [{"terminal_observation": t} for t in raw[1]]
+            obs, new_obs, ends = raw_prev, self._raw_obs, [{"terminal_observation": t} for t in terminal]
         bonus = self._bonus_step(obs, new_obs, dones, ends) if self.bonus is not None else None
         t2 = time.perf_counter()
         self.timing["store"] += t1 - t0
