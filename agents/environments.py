@@ -46,6 +46,12 @@ def check_env_id(env_id: str) -> None:
         raise SpectralError(f"unknown environment {env_id!r} ({e}); gridworlds: {grids}") from None
 
 
+def minigrid_view(env_id: str, view: str) -> str:
+    """The MiniGrid observation ``env_id`` gets for a requested ``view``: the fixed-layout ``rlspectral/MiniGrid-*``
+    ids always show the whole grid (they exist for the exact position-graph comparison); other ids take ``view``."""
+    return "full" if env_id.startswith("rlspectral/MiniGrid") else view
+
+
 def make_env(
     env_id: str,
     n_envs: int,
@@ -65,7 +71,7 @@ def make_env(
 
         from rlspectral.agents.minigrid import wrap_minigrid
 
-        wrapper = partial(wrap_minigrid, view=view)
+        wrapper = partial(wrap_minigrid, view=minigrid_view(env_id, view))
     try:
         env = make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs, wrapper_class=wrapper)
     except TypeError as e:

@@ -1,7 +1,9 @@
 """MiniGrid for the recipes: one observation rule, a fixed-layout adapter, and the exact position-graph spectrum.
 
-**Observation rule** (every ``MiniGrid-*`` / ``BabyAI-*`` id made by :func:`~agents.environments.make_env`, and the
-``rlspectral/MiniGrid-*`` ids, registered by ``import rlspectral``: :mod:`rlspectral.registration`): MiniGrid's
+**Observation rule** (every ``MiniGrid-*`` / ``BabyAI-*`` id made by :func:`~agents.environments.make_env` with
+``view="full"``, and always the fixed-layout ``rlspectral/MiniGrid-*`` ids, registered by ``import rlspectral``:
+:mod:`rlspectral.registration`; the MiniGrid recipe's default is ``view="egocentric"``, MiniGrid's own 7x7 view
+in front of the agent, flattened the same way, see :func:`wrap_minigrid`): MiniGrid's
 ``FullyObsWrapper`` + ``ImgObsWrapper`` give the whole grid as a ``(width, height, 3)`` array of (object, colour,
 state) indices per cell, the agent's cell holding (agent, red, direction); :class:`FlatGridObs` flattens it to a
 float32 vector of length ``3 * width * height`` with each channel divided by its largest index (object / 10, colour

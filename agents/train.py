@@ -142,7 +142,7 @@ def train(
     from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from rlspectral.agents.environments import goal_observation, make_env, spectral_inputs
+    from rlspectral.agents.environments import goal_observation, make_env, minigrid_view, spectral_inputs
     from rlspectral.agents.evaluation import PeriodicEvaluation
     from rlspectral.agents.monitor import ResourceMonitor
     from rlspectral.agents.progress import ProgressBar
@@ -169,7 +169,7 @@ def train(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    view = rec.get("view", "full")
+    view = rec["view"] = minigrid_view(env_id, rec.get("view", "full"))  # recorded as it ran
     env = make_env(env_id, rec["n_envs"], seed, rec["env_kwargs"], rec["normalize"], training=True, view=view)
     eval_env = make_env(env_id, 1, seed + 10_000, rec["env_kwargs"], rec["normalize"], training=False, view=view)
     _check_action_space(algo, env)

@@ -199,3 +199,9 @@ def test_rlspectral_train_reproduces_an_exploration_benchmark_run(tmp_path):
     assert all(torch.equal(a[name], b[name]) for name in a)  # the same training, bit for bit
     fa, fb = (torch.load(tmp_path / d / "spectral.pt", weights_only=True) for d in ("bench", "cli"))
     assert torch.equal(fa["f"]["body.body.0.weight"], fb["f"]["body.body.0.weight"])
+
+
+def test_fixed_layout_ids_record_the_full_view_they_run_with(tmp_path):
+    res = train(FIXED, "ppo", "raw", "none", steps=256, seed=0, out=tmp_path, **{**QUICK, "view": "egocentric"})
+    assert res["config"]["view"] == "full"  # the fixed FourRooms always shows the whole grid, and says so
+    assert json.loads((tmp_path / "run.json").read_text())["view"] == "full"
