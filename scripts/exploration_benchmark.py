@@ -1,33 +1,33 @@
-"""MiniGrid exploration: PPO vs PPO + spectral novelty bonus vs PPO + RND, one step budget, several seeds.
+"""MiniGrid exploration: PPO alone and with each intrinsic bonus, one step budget, several seeds, side by side.
 
-    python -m scripts.exploration_benchmark --out results/exploration --steps 1000000   # resumable, local processes
-    python -m scripts.exploration_benchmark --out results/exploration --ray auto        # the same jobs on Ray
-    python -m scripts.exploration_benchmark --out results/exploration --summarize-only  # tables from finished jobs
+    python -m scripts.exploration_benchmark --out results/exploration_fresh --tasks MiniGrid-DoorKey-8x8-v0 \
+        --steps 500000 --first-seed 10 --seeds 5 --arms ppo ppo+elliptical     # resumable, local processes
+    python -m scripts.exploration_benchmark --out results/exploration_fresh --ray auto        # the jobs on Ray
+    python -m scripts.exploration_benchmark --out results/exploration_fresh --summarize-only  # tables only
 
-The committed ``results/exploration`` ran ``--steps 500000 200000 100000`` (one budget per task, in order).
-
-Every job is ``agents.train(task, "ppo", "raw", bonus)`` with the ``("ppo", "minigrid")`` recipe (flat full-grid
-observations, :mod:`rlspectral.agents.minigrid`) and the per-bonus coefficient ``MINIGRID_BONUS_COEF``. The spectral arm
-learns its eigenfunctions online from the agent's own experience (``SpectralCallback``) and uses the ``novelty``
-bonus: like RND it rewards states unlike the recently visited ones, so the two arms differ only in the embedding
-the novelty is measured in (learned eigenfunctions vs. a random network's prediction error); ``eigenpurpose``
-pushes along one eigenfunction in one arbitrary direction (the sign of a learned mode is arbitrary), which helps
-only when the goal happens to lie at that end (``--arms ppo+eigenpurpose`` runs it anyway). The RND arm learns no
+Every job is ``agents.train(task, "ppo", "raw", bonus)`` with the ``("ppo", "minigrid")`` recipe (flat observations
+of MiniGrid's egocentric view by default, ``--view full`` for the whole grid; :mod:`rlspectral.agents.minigrid`) and
+the per-bonus coefficient ``MINIGRID_BONUS_COEF`` unless ``--coef`` sets it (``--coef elliptical=0.03,e3b=0.03``:
+the coefficient is part of the run's folder name and of its table column, so a sweep lands side by side in one
+``--out``). The spectral arms learn their eigenfunctions online from the agent's own experience
+(``SpectralCallback``): ``elliptical`` (the recipe's arm: E3B's episodic elliptical bonus in eigenfunction space),
+``novelty`` (k-nearest-neighbour distance to recently visited states) and ``eigenpurpose`` (one eigenfunction in
+one arbitrary direction). ``rnd`` (ours) and ``episodic-count`` (exact episodic counts, a reference) learn no
 eigenfunctions (``train_freq = 0``).
 
 Peers from the reference implementation (RLeXplore's reward modules, ``rllte-core``; :mod:`rlspectral.sb3.rllte_peers`):
-``ppo+e3b``, ``ppo+re3`` and ``ppo+rnd-rllte``, each at its published coefficient (``MINIGRID_BONUS_COEF``, sources in
-docs/baselines.md), learning no eigenfunctions either. rllte-core lives in its own environment:
+``ppo+e3b``, ``ppo+re3`` and ``ppo+rnd-rllte``, at their published coefficient (``MINIGRID_BONUS_COEF``, sources in
+docs/baselines.md) or the sweep's, learning no eigenfunctions either. rllte-core lives in its own environment:
 
     bash scripts/setup_peers.sh
-    .venv-peers/bin/python -m scripts.exploration_benchmark --arms ppo ppo+novelty ppo+e3b ppo+re3 ppo+rnd-rllte
+    .venv-peers/bin/python -m scripts.exploration_benchmark --arms ppo ppo+elliptical ppo+e3b ppo+re3 ppo+rnd-rllte
 
-Writes into ``--out``: ``results.csv`` (one row per run), ``summary.json`` and ``table.md`` (success rate at the
-end, steps to 0.9 success, env steps/s, mean ± sample std over seeds; for the fixed FourRooms the cosine similarity of
-the online-learned eigenfunctions to the exact position-graph eigenvectors), and ``success.png`` (evaluation
-success rate vs env steps, mean ± sample std over seeds). Evaluation is SB3's deterministic policy over
-``--eval-episodes`` episodes every ``--eval-every`` steps; on the fixed FourRooms (fixed start) all its episodes
-are the same, so each evaluation there is 0 or 1.
+Writes into ``--out``: ``results.csv`` (one row per run), ``summary.json`` and ``table.md`` (success at the end, of
+the training episodes and of evaluation with argmax and with sampled actions, env steps to 0.9 success, env
+steps/s, mean ± sample std over seeds; for the fixed FourRooms the cosine similarity of the online-learned
+eigenfunctions to the exact position-graph eigenvectors), and ``success.png`` (success rate vs env steps, mean ±
+sample std over seeds). Evaluation runs every ``--eval-every`` steps over ``--eval-episodes`` episodes; on the
+fixed FourRooms (fixed start) all its episodes are the same, so each argmax evaluation there is 0 or 1.
 """
 
 from __future__ import annotations
