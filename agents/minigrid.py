@@ -47,6 +47,7 @@ from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
 from minigrid.minigrid_env import MiniGridEnv
 from minigrid.wrappers import FullyObsWrapper, ImgObsWrapper
 
+from rlspectral.agents.embeddings import CellTableEmbedding
 from rlspectral.envs.gridworld import Grid
 from rlspectral.envs.spectra import transition_eigenpairs
 from rlspectral.errors import SpectralError
@@ -213,3 +214,24 @@ def position_cosine_similarity(
     if learned.shape[1] != k:
         raise SpectralError(f"phi gives {learned.shape[1]} functions, the comparison asks for k = {k}")
     return cosine_similarity(learned, vectors, values, tol=1e-6)
+
+
+def exact_position_embedding(env_id: str, k: int) -> CellTableEmbedding:
+    """The top-``k`` exact eigenvectors of a fixed MiniGrid layout's position graph (:func:`exact_eigenpairs`),
+    scaled to unit mean square over cells like the learned eigenfunctions, as a function of the raw flat
+    observation: an observation is matched to the nearest of the agent-on-a-cell observations of every free cell
+    and direction (:func:`position_observations`; exact for the env's own states), and gets its cell's row. The
+    bonus space of the ``elliptical-exact`` ablation (``rlspectral train --bonus elliptical-exact``)."""
+    if env_id not in MINIGRID_IDS:
+        raise SpectralError(
+            f"exact position eigenvectors need a fixed layout: {env_id} re-draws its layout every episode; use one "
+            f"of {', '.join(MINIGRID_IDS)}"
+        )
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    try:
+        _, vectors, grid = exact_eigenpairs(env, k)
+        obs = position_observations(env, grid)
+    finally:
+        env.close()
+    return CellTableEmbedding(obs.reshape(grid.n * 4, -1), np.repeat(vectors * np.sqrt(grid.n), 4, axis=0))

@@ -124,7 +124,7 @@ MINIGRID: dict[str, Any] = {
 # (facebookresearch/e3b, sweep_slurm.py: intrinsic_reward_coef 1.0, reward_norm int, ridge 0.1). Sources and what
 # differs from the papers: docs/baselines.md, "Exploration peers".
 MINIGRID_BONUS_COEF: dict[str, float] = {
-    "novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01, "elliptical": 0.003,
+    "novelty": 0.005, "rnd": 0.003, "eigenpurpose": 0.01, "elliptical": 0.003, "elliptical-exact": 0.003,
     "episodic-count": 0.005, "e3b": 1.0, "re3": 1.0, "rnd-rllte": 1.0,
 }  # fmt: skip
 MINIGRID["bonus_coef"] = MINIGRID_BONUS_COEF

@@ -24,7 +24,8 @@ from rlspectral.errors import ConfigError, SpectralError
 # Names only: the heavy imports (torch, SB3) wait until ``train`` runs, so ``rlspectral --help`` stays fast.
 ALGO_NAMES = ("ppo", "a2c", "dqn", "sac", "td3")
 # == rlspectral.sb3.BONUSES (checked by the tests); e3b, re3 and rnd-rllte need rllte-core (scripts/setup_peers.sh)
-BONUS_NAMES = ("eigenpurpose", "novelty", "elliptical", "goal", "rnd", "episodic-count", "e3b", "re3", "rnd-rllte")
+BONUS_NAMES = ("eigenpurpose", "novelty", "elliptical", "elliptical-exact", "goal", "rnd", "episodic-count", "e3b",
+               "re3", "rnd-rllte")  # fmt: skip
 FEATURES = ("raw", "spectral", "both")
 CONTINUOUS_ONLY = ("sac", "td3")
 
@@ -200,6 +201,10 @@ def train(
             if isinstance(env, VecNormalize) and env.norm_obs:
                 raise SpectralError("the goal bonus needs raw observations: turn off VecNormalize (normalize=False)")
             kwargs["goal"] = goal_observation(env)
+        if bonus == "elliptical-exact":  # the ablation: exact position-graph eigenvectors as the bonus space
+            from rlspectral.agents.minigrid import exact_position_embedding
+
+            kwargs["embedding"] = exact_position_embedding(env_id, int(rec["spectral"].get("k", 11)))
         if "seed" in inspect.signature(BONUSES[bonus]).parameters:  # its networks are seeded by the run, like ours
             kwargs.setdefault("seed", seed)
         intrinsic = make_bonus(bonus, **kwargs)

@@ -47,7 +47,7 @@ from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser, write
 TASKS = ["MiniGrid-DoorKey-8x8-v0", "rlspectral/MiniGrid-FourRooms-Fixed-v0", "MiniGrid-MultiRoom-N2-S4-v0"]
 ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+elliptical": "elliptical", "ppo+rnd": "rnd",
         "ppo+eigenpurpose": "eigenpurpose", "ppo+episodic-count": "episodic-count", "ppo+e3b": "e3b", "ppo+re3": "re3",
-        "ppo+rnd-rllte": "rnd-rllte"}  # fmt: skip
+        "ppo+rnd-rllte": "rnd-rllte", "ppo+elliptical-exact": "elliptical-exact"}  # fmt: skip
 DEFAULT_ARMS = ["ppo", "ppo+novelty", "ppo+rnd"]
 SPECTRAL_BONUSES = ("novelty", "elliptical", "eigenpurpose")
 PEER_BONUSES = ("e3b", "re3", "rnd-rllte")  # RLeXplore's modules: run with .venv-peers/bin/python (setup_peers.sh)

@@ -6,6 +6,7 @@ import json
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 from rlspectral.agents import recipe, train
 from rlspectral.agents.environments import make_env
@@ -13,6 +14,7 @@ from rlspectral.agents.minigrid import (
     CHANNEL_MAX,
     FixedLayout,
     exact_eigenpairs,
+    exact_position_embedding,
     layout_grid,
     make_minigrid,
     position_cosine_similarity,
@@ -21,7 +23,7 @@ from rlspectral.agents.minigrid import (
 from rlspectral.agents.recipes import MINIGRID_BONUS_COEF, family
 from rlspectral.errors import SpectralError
 from rlspectral.registration import MINIGRID_IDS
-from rlspectral.sb3 import spectral_obs_shape
+from rlspectral.sb3 import make_bonus, spectral_obs_shape
 
 FIXED = "rlspectral/MiniGrid-FourRooms-Fixed-v0"
 LEFT, RIGHT, FORWARD = 0, 1, 2
@@ -205,3 +207,41 @@ def test_fixed_layout_ids_record_the_full_view_they_run_with(tmp_path):
     res = train(FIXED, "ppo", "raw", "none", steps=256, seed=0, out=tmp_path, **{**QUICK, "view": "egocentric"})
     assert res["config"]["view"] == "full"  # the fixed FourRooms always shows the whole grid, and says so
     assert json.loads((tmp_path / "run.json").read_text())["view"] == "full"
+
+
+def test_exact_position_embedding_is_the_position_graph_eigenvectors_in_every_direction():
+    """``elliptical-exact``'s bonus space: each cell's observation (all 4 directions) gets its row of the exact
+    eigenvectors, scaled to unit mean square over cells; re-drawn layouts are a one-line error."""
+    env_id = "rlspectral/MiniGrid-FourRooms-Fixed-v0"
+    emb = exact_position_embedding(env_id, 6)
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    _, vectors, grid = exact_eigenpairs(env, 6)
+    obs = position_observations(env, grid)  # [n, 4, D]
+    got = emb(torch.as_tensor(obs.reshape(grid.n * 4, -1))).numpy().reshape(grid.n, 4, 6)
+    np.testing.assert_allclose(got, np.repeat(vectors[:, None] * np.sqrt(grid.n), 4, axis=1), atol=1e-5)
+    np.testing.assert_allclose((got[:, 0] ** 2).mean(0), 1.0, atol=1e-5)
+    with pytest.raises(SpectralError, match="need a fixed layout") as e:
+        exact_position_embedding("MiniGrid-DoorKey-5x5-v0", 6)
+    assert "\n" not in str(e.value)
+
+
+def test_elliptical_exact_bonus_trains_ppo_without_learning_eigenfunctions(tmp_path):
+    """The ablation arm runs end to end on raw observations (VecNormalize on) with no spectral learner, and its
+    bonus is E3B's quadratic form in the exact embedding."""
+    env_id = "rlspectral/MiniGrid-FourRooms-Fixed-v0"
+    res = train(env_id, "ppo", "raw", "elliptical-exact", steps=512, seed=0, out=tmp_path, **QUICK)
+    assert res.get("spectral_updates") is None  # no learner: the bonus reads the exact embedding only
+    assert res["config"]["bonus_kwargs"]["coef"] == MINIGRID_BONUS_COEF["elliptical"]
+    emb = exact_position_embedding(env_id, 4)
+    bonus = make_bonus("elliptical-exact", embedding=emb, ridge=0.5, coef=1.0, normalize=False)
+    assert bonus.reads_raw and not bonus.needs_features and bonus.ready
+    env = gym.make(env_id)
+    obs0, _ = env.reset(seed=0)
+    obs1, *_ = env.step(2)  # forward
+    u0, u1 = emb(torch.as_tensor(obs0[None])).double()[0], emb(torch.as_tensor(obs1[None])).double()[0]
+    got = bonus(torch.as_tensor(obs0[None]), torch.as_tensor(obs1[None]))
+    want = u1 @ torch.linalg.solve(0.5 * torch.eye(4, dtype=torch.float64) + torch.outer(u0, u0), u1)
+    np.testing.assert_allclose(got.numpy(), [want.item()], rtol=1e-5)
+    with pytest.raises(ValueError, match="needs embedding="):
+        make_bonus("elliptical-exact")

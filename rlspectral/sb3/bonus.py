@@ -159,17 +159,30 @@ class EllipticalBonus(IntrinsicReward):
     Differences from E3B: u comes from the learned eigenfunctions (E3B trains an inverse-dynamics embedding),
     ``modes`` may keep only the first ones, and the matrix built in an episode is kept when the eigenfunctions
     are updated mid-episode (as E3B keeps it when its embedding trains).
+
+    With a fixed ``embedding`` (a picklable callable of the observation as the env emitted it, e.g. the exact
+    eigenvectors of a fixed layout's position graph, :func:`agents.minigrid.exact_position_embedding`), u is that
+    embedding instead: no eigenfunctions are learned and the bonus reads the raw observations (``reads_raw``).
     """
 
     name = "elliptical"
     episodic = True
     anchorable = True
 
-    def __init__(self, ridge: float = 0.1, modes: int | None = None, coef: float = 0.1, normalize: bool = True):
+    def __init__(
+        self,
+        ridge: float = 0.1,
+        modes: int | None = None,
+        coef: float = 0.1,
+        normalize: bool = True,
+        embedding: Callable[[Tensor], Tensor] | None = None,
+    ):
         super().__init__(coef, normalize)
         if ridge <= 0:
             raise ConfigError(f"elliptical bonus: ridge must be > 0, got {ridge}")
         self.ridge, self.modes = float(ridge), None if modes is None else int(modes)
+        self.embedding = embedding
+        self._dim: int | None = None  # k of the fixed embedding (known after its first call)
         self.inverse: Tensor | None = None  # [n_envs, k, k]: C^{-1} of each env's current episode
         self.first: Tensor | None = None  # [n_envs, *obs_shape]: each episode's first state (anchored features)
         self._origin: Tensor | None = None  # phi(first) under features.version == _origin_version
@@ -177,12 +190,38 @@ class EllipticalBonus(IntrinsicReward):
         self._last: tuple[Tensor, Tensor] | None = None  # u(s'), C^{-1} u(s') of the last reward(): for observe()
 
     @property
+    def needs_features(self) -> bool:  # type: ignore[override]
+        return self.embedding is None
+
+    @property
+    def reads_raw(self) -> bool:  # type: ignore[override]
+        return self.embedding is not None  # a fixed function of the env's observations, not of moving statistics
+
+    @property
+    def ready(self) -> bool:
+        return self.embedding is not None or super().ready
+
+    @property
     def anchored(self) -> bool:
-        return bool(self.features is not None and getattr(self.features.config, "anchored", False))
+        if self.embedding is not None or self.features is None:
+            return False
+        return bool(getattr(self.features.config, "anchored", False))
+
+    def _device(self) -> torch.device:
+        return torch.device("cpu") if self.embedding is not None else self.features.inv_norm.device
 
     def _phi(self, x: Tensor) -> Tensor:
-        phi = self.features(x.to(self.features.inv_norm.device))
+        phi = self.embedding(x) if self.embedding is not None else self.features(x.to(self._device()))
         return (phi if self.modes is None else phi[:, : self.modes]).double()
+
+    def _k(self, x: Tensor) -> int:
+        """The dimension of u (``x``: one observation per env, for a fixed embedding's first call)."""
+        if self.embedding is None:
+            k = self.features.config.k
+        else:
+            self._dim = self._dim if self._dim is not None else int(self.embedding(x[:1]).shape[1])
+            k = self._dim
+        return k if self.modes is None else min(self.modes, k)
 
     def _u(self, x: Tensor) -> Tensor:
         """u(x) for one state per env (``[n_envs, *obs_shape]``)."""
@@ -211,11 +250,9 @@ class EllipticalBonus(IntrinsicReward):
     def reward(self, obs: Tensor, next_obs: Tensor) -> Tensor:
         if not self.ready:
             return torch.zeros(len(obs))
-        n = len(next_obs)
-        k = self.features.config.k if self.modes is None else min(self.modes, self.features.config.k)
+        n, k = len(next_obs), self._k(next_obs)
         if self.inverse is None or self.inverse.shape != (n, k, k):
-            device = self.features.inv_norm.device
-            self.inverse = torch.empty((n, k, k), dtype=torch.float64, device=device)
+            self.inverse = torch.empty((n, k, k), dtype=torch.float64, device=self._device())
             self.first = torch.zeros_like(obs, dtype=torch.float32)
             self._restart(torch.arange(n), obs)  # the first call: each env's current state starts its episode
         u = self._u(next_obs)
@@ -295,8 +332,32 @@ class GoalBonus(IntrinsicReward):
         return (d - self.gamma * d_next).float().cpu()
 
 
+class ExactEllipticalBonus(EllipticalBonus):
+    """``elliptical-exact``: the elliptical bonus in a fixed ``embedding`` the caller supplies. ``rlspectral train``
+    passes the exact eigenvectors of a fixed MiniGrid layout's position graph
+    (:func:`agents.minigrid.exact_position_embedding`), the ablation that says whether the bonus needs the learned
+    eigenfunctions to be exact."""
+
+    name = "elliptical-exact"
+
+    def __init__(
+        self,
+        embedding: Callable[[Tensor], Tensor] | None = None,
+        ridge: float = 0.1,
+        modes: int | None = None,
+        coef: float = 0.1,
+        normalize: bool = True,
+    ):
+        if embedding is None:
+            raise ConfigError(
+                "the elliptical-exact bonus needs embedding= (a fixed function of the raw observation); rlspectral "
+                "train builds the exact position-graph one for the fixed-layout rlspectral/MiniGrid-* ids"
+            )
+        super().__init__(ridge=ridge, modes=modes, coef=coef, normalize=normalize, embedding=embedding)
+
+
 BONUSES: dict[str, type[IntrinsicReward]] = {
-    cls.name: cls for cls in (EigenpurposeBonus, NoveltyBonus, EllipticalBonus, GoalBonus)
+    cls.name: cls for cls in (EigenpurposeBonus, NoveltyBonus, EllipticalBonus, ExactEllipticalBonus, GoalBonus)
 }
 
 
