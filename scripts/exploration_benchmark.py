@@ -50,6 +50,7 @@ ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+elliptical": "elliptical",
         "ppo+rnd-rllte": "rnd-rllte", "ppo+elliptical-exact": "elliptical-exact"}  # fmt: skip
 DEFAULT_ARMS = ["ppo", "ppo+novelty", "ppo+rnd"]
 SPECTRAL_BONUSES = ("novelty", "elliptical", "eigenpurpose")
+ELLIPTICAL = ("elliptical", "elliptical-exact")  # the bonuses --ridge applies to
 PEER_BONUSES = ("e3b", "re3", "rnd-rllte")  # RLeXplore's modules: run with .venv-peers/bin/python (setup_peers.sh)
 TARGET = 0.9
 COLUMNS = ["task", "arm", "seed", "coef", "steps", "final_success", "sampled_final_success", "final_return",
@@ -117,7 +118,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "eval_episodes": job["eval_episodes"],
     }
     if bonus != "none":
-        overrides["bonus_kwargs"] = {"coef": job["coef"]}
+        overrides["bonus_kwargs"] = {"coef": job["coef"], **({"ridge": job["ridge"]} if job.get("ridge") else {})}
     if job.get("view") is not None:
         overrides["view"] = job["view"]
     spectral = {"k": job.get("k"), "anchored": job.get("anchored")}
@@ -139,6 +140,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "coef": job.get("coef"),
         "k": job.get("k"),
         "anchored": job.get("anchored"),
+        "ridge": job.get("ridge"),
         "view": job.get("view"),
         "final_success": final.get("success_rate"),
         "final_return": final.get("return_mean"),
@@ -162,7 +164,8 @@ def label(r: dict[str, Any]) -> str:
     coef = "" if r.get("coef") is None else f" c={r['coef']:g}"
     anchored = "" if r.get("anchored") is None else f" anchored={int(r['anchored'])}"
     view = "" if r.get("view") is None else f" {r['view']}"
-    return r["arm"] + coef + ("" if r.get("k") is None else f" k={r['k']}") + anchored + view
+    ridge = "" if r.get("ridge") is None else f" ridge={r['ridge']:g}"
+    return r["arm"] + coef + ("" if r.get("k") is None else f" k={r['k']}") + anchored + ridge + view
 
 
 def labels(results: list[dict[str, Any]], arms: list[str]) -> list[str]:
@@ -282,14 +285,16 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
                 coef = args.coef.get(bonus, MINIGRID_BONUS_COEF.get(bonus)) if bonus != "none" else None
                 k = args.k if bonus in SPECTRAL_BONUSES else None
                 anchored = args.anchored if bonus in SPECTRAL_BONUSES else None
+                ridge = args.ridge if bonus in ELLIPTICAL else None
                 tag = task.replace("rlspectral/", "").replace("/", "_")
                 jobs.append({
                     "id": f"{tag}__{arm}__{steps[task]}__s{seed}" + (f"__c{coef:g}" if coef is not None else "")
                     + (f"__k{args.k}" if k is not None else "")
                     + (f"__anchored{int(anchored)}" if anchored is not None else "")
+                    + (f"__ridge{ridge:g}" if ridge is not None else "")
                     + (f"__{args.view}" if args.view is not None else ""),
                     "task": task, "arm": arm, "seed": seed, "steps": steps[task], "coef": coef, "k": k,
-                    "anchored": anchored, "view": args.view,
+                    "anchored": anchored, "ridge": ridge, "view": args.view,
                     "eval_every": args.eval_every, "eval_episodes": args.eval_episodes, "threads": args.threads,
                 })  # fmt: skip
     return jobs
@@ -312,6 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--k", type=int, help="eigenfunctions learned online (default: the recipe's)")
     p.add_argument("--view", choices=["full", "egocentric"], help="MiniGrid observation (default: the recipe's)")
     p.add_argument("--anchored", type=int, choices=[0, 1], help="episode-anchored eigenfunctions (default: recipe's)")
+    p.add_argument("--ridge", type=float, help="ridge of the elliptical bonuses' covariance (default: 0.1)")
     p.add_argument("--eval-every", type=int, default=20_000, help="a failing DoorKey-8x8 evaluation costs 6400 steps")
     p.add_argument("--eval-episodes", type=int, default=10)
     args = p.parse_args(argv)

@@ -29,11 +29,13 @@ from rlspectral.buffer import EpisodicBuffer, PairSampler
 from rlspectral.learner import LearnerConfig, SpectralLearner
 
 
-def random_episodes(task: str, steps: int, n_envs: int, seed: int) -> list[np.ndarray]:
+def random_episodes(
+    task: str, steps: int, n_envs: int, seed: int, env_kwargs: dict[str, Any] | None = None
+) -> list[np.ndarray]:
     """Complete episodes of a uniform random policy (observations as the env emits them)."""
     from rlspectral.agents.environments import make_env
 
-    env = make_env(task, n_envs, seed, {}, False, training=True)
+    env = make_env(task, n_envs, seed, env_kwargs or {}, False, training=True)
     rng = np.random.default_rng(seed)
     obs = env.reset()
     current: list[list[np.ndarray]] = [[o] for o in obs]
