@@ -96,3 +96,25 @@ def spectral_inputs(env: VecEnv) -> tuple[int, ...]:
     """The observation entries the eigenfunctions should read (``GoalObservation.spectral_inputs``), or ``()``
     for all of them."""
     return tuple(env.get_attr("spectral_inputs", indices=[0])[0]) if env.has_attr("spectral_inputs") else ()
+
+
+def random_policy_episodes(
+    env_id: str, steps: int, n_envs: int, seed: int, env_kwargs: dict[str, Any] | None = None, view: str = "full"
+) -> list[np.ndarray]:
+    """The complete episodes (``[length + 1, *obs_shape]`` each, terminal observation last) of a uniform random
+    policy over ``steps`` env steps of ``n_envs`` envs, observations as the env emits them (no VecNormalize)."""
+    env = make_env(env_id, n_envs, seed, env_kwargs or {}, False, training=True, view=view)
+    rng = np.random.default_rng(seed)
+    obs = env.reset()
+    current: list[list[np.ndarray]] = [[o] for o in obs]
+    episodes: list[np.ndarray] = []
+    for _ in range(steps // n_envs):
+        obs, _, dones, infos = env.step(rng.integers(0, env.action_space.n, n_envs))
+        for i, done in enumerate(dones):
+            if done:
+                episodes.append(np.stack([*current[i], infos[i]["terminal_observation"]]))
+                current[i] = [obs[i]]
+            else:
+                current[i].append(obs[i])
+    env.close()
+    return episodes

@@ -30,10 +30,10 @@ import numpy as np
 import torch
 
 from rlspectral import report
+from rlspectral.agents.environments import random_policy_episodes
 from rlspectral.buffer import EpisodicBuffer, PairSampler
 from rlspectral.learner import LearnerConfig, SpectralLearner
 from rlspectral.plots import pyplot, save_figure
-from scripts.exploration_layout_modes import random_episodes
 
 TASK = "rlspectral/MiniGrid-FourRooms-Fixed-v0"
 STARTS = {"fixed": {}, "uniform": {"random_start": True}}
@@ -46,7 +46,7 @@ def fit_and_score(args: argparse.Namespace, start: str) -> dict[str, Any]:
     from rlspectral.agents.minigrid import position_cosine_similarity
     from rlspectral.agents.recipes import MINIGRID
 
-    episodes = random_episodes(TASK, args.steps, 8, args.seed, STARTS[start])
+    episodes = random_policy_episodes(TASK, args.steps, 8, args.seed, STARTS[start])
     x = np.concatenate(episodes).astype(np.float32)
     mean, std = x.mean(0), x.std(0) + 1e-3  # what VecNormalize would give the learner
     buf = EpisodicBuffer(len(x), (x.shape[1],))

@@ -25,31 +25,9 @@ import numpy as np
 import torch
 
 from rlspectral import report
+from rlspectral.agents.environments import random_policy_episodes
 from rlspectral.buffer import EpisodicBuffer, PairSampler
 from rlspectral.learner import LearnerConfig, SpectralLearner
-
-
-def random_episodes(
-    task: str, steps: int, n_envs: int, seed: int, env_kwargs: dict[str, Any] | None = None
-) -> list[np.ndarray]:
-    """Complete episodes of a uniform random policy (observations as the env emits them)."""
-    from rlspectral.agents.environments import make_env
-
-    env = make_env(task, n_envs, seed, env_kwargs or {}, False, training=True)
-    rng = np.random.default_rng(seed)
-    obs = env.reset()
-    current: list[list[np.ndarray]] = [[o] for o in obs]
-    episodes: list[np.ndarray] = []
-    for _ in range(steps // n_envs):
-        obs, _, dones, infos = env.step(rng.integers(0, env.action_space.n, n_envs))
-        for i, done in enumerate(dones):
-            if done:
-                episodes.append(np.stack([*current[i], infos[i]["terminal_observation"]]))
-                current[i] = [obs[i]]
-            else:
-                current[i].append(obs[i])
-    env.close()
-    return episodes
 
 
 def within_share(phi: np.ndarray, episode: np.ndarray) -> np.ndarray:
@@ -63,7 +41,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from rlspectral.agents.recipes import MINIGRID
 
     torch.set_num_threads(args.threads)
-    episodes = random_episodes(args.task, args.steps, 8, args.seed)
+    episodes = random_policy_episodes(args.task, args.steps, 8, args.seed)
     x = np.concatenate(episodes).astype(np.float32)
     episode = np.concatenate([np.full(len(e), i) for i, e in enumerate(episodes)])
     mean, std = x.mean(0), x.std(0) + 1e-3  # what VecNormalize would give the learner
