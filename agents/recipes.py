@@ -117,7 +117,9 @@ MINIGRID: dict[str, Any] = {
 # telescopes over an episode, so it tolerates a larger coefficient (not measured). Elliptical (E3B's episodic bonus
 # in eigenfunction space): 0.003. First 0.03 (it solved DoorKey-8x8 on development seed 0); on fresh seeds 10-14
 # the sweep 0.003 / 0.03 (every arm alike) showed 0.03 no better than plain PPO and 0.003 solving 5/5, and
-# development seeds 0-2 at 0.003 then solved 3/3 (results/exploration_dev, docs/benchmarks/exploration.md).
+# development seeds 0-2 at 0.003 then solved 3/3 (results/exploration_dev, docs/benchmarks/exploration.md). Its
+# ridge is the bonus's default, k (was E3B's 0.1 until 2026-12-01): on development seeds 0-2 training success stayed
+# >= 0.9 from 111k-182k steps on instead of 236k-498k (the ridge's role: EllipticalBonus, exploration_bonus_profile).
 # The RLeXplore peers (rlspectral.sb3.rllte_peers) keep their published coefficient, beta = 1.0 on a reward divided
 # by its running std (rllte's "rms"): rllte-core 1.0.1's default for E3B, RE3 and RND and the default of RLeXplore's
 # benchmark script (Yuan et al., 2024, arXiv 2405.19548); for E3B also its authors' MiniHack setting

@@ -101,7 +101,7 @@ def _shaping() -> list[str]:
 
 def _doorkey() -> list[str]:
     s = _json("exploration_fresh/summary.json")
-    ours, ppo = s["MiniGrid-DoorKey-8x8-v0/ppo+elliptical c=0.003"], s["MiniGrid-DoorKey-8x8-v0/ppo"]
+    ours, ppo = s["MiniGrid-DoorKey-8x8-v0/ppo+elliptical c=0.003 ridge=0.1"], s["MiniGrid-DoorKey-8x8-v0/ppo"]
     out = []
     for arm in (ours, ppo):
         out += [str(arm["train_steps_to_0.9_reached"]), str(arm["seeds"]), *(f"{v:.2f}" for v in arm["train_success"])]

@@ -51,6 +51,7 @@ ARMS = {"ppo": "none", "ppo+novelty": "novelty", "ppo+elliptical": "elliptical",
 DEFAULT_ARMS = ["ppo", "ppo+novelty", "ppo+rnd"]
 SPECTRAL_BONUSES = ("novelty", "elliptical", "eigenpurpose")
 ELLIPTICAL = ("elliptical", "elliptical-exact")  # the bonuses --ridge applies to
+OLD_RIDGE = 0.1  # the elliptical bonus's ridge before 2026-12-01 (then k): runs without a recorded ridge ran it
 PEER_BONUSES = ("e3b", "re3", "rnd-rllte")  # RLeXplore's modules: run with .venv-peers/bin/python (setup_peers.sh)
 TARGET = 0.9
 COLUMNS = ["task", "arm", "seed", "coef", "steps", "final_success", "sampled_final_success", "final_return",
@@ -117,6 +118,15 @@ def fourrooms_cosine(task: str, spectral_path: Path) -> dict[str, Any]:
     return out
 
 
+def _ridge(job: dict[str, Any]) -> float | None:
+    """The ridge an elliptical arm runs with: ``--ridge``, or the bonus's default k (the recipe's unless ``--k``)."""
+    if ARMS[job["arm"]] not in ELLIPTICAL:
+        return None
+    from rlspectral.agents.recipes import MINIGRID
+
+    return float(job.get("ridge") or job.get("k") or MINIGRID["spectral"]["k"])
+
+
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     from rlspectral.agents import train
 
@@ -150,7 +160,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "coef": job.get("coef"),
         "k": job.get("k"),
         "anchored": job.get("anchored"),
-        "ridge": job.get("ridge"),
+        "ridge": _ridge(job),
         "view": job.get("view"),
         "final_success": final.get("success_rate"),
         "final_return": final.get("return_mean"),
@@ -174,7 +184,7 @@ def label(r: dict[str, Any]) -> str:
     coef = "" if r.get("coef") is None else f" c={r['coef']:g}"
     anchored = "" if r.get("anchored") is None else f" anchored={int(r['anchored'])}"
     view = "" if r.get("view") is None else f" {r['view']}"
-    ridge = "" if r.get("ridge") is None else f" ridge={r['ridge']:g}"
+    ridge = "" if ARMS.get(r["arm"]) not in ELLIPTICAL else f" ridge={r.get('ridge') or OLD_RIDGE:g}"
     return r["arm"] + coef + ("" if r.get("k") is None else f" k={r['k']}") + anchored + ridge + view
 
 

@@ -22,6 +22,11 @@ import torch
 from rlspectral import report
 
 
+def _ridge(result: dict[str, Any]) -> float | None:
+    """An elliptical arm's ridge: the recorded one, else 0.1 (the bonus's default before 2026-12-01, then k)."""
+    return result.get("ridge") or (0.1 if result["arm"].startswith("ppo+elliptical") else None)
+
+
 def success_rate(run_dir: Path, temperature: float, episodes: int, seed: int) -> float:
     """Share of ``episodes`` that end at the goal when acting with softmax(logits / temperature) (0: argmax)."""
     from stable_baselines3 import PPO
@@ -62,22 +67,27 @@ def main(argv: list[str] | None = None) -> None:
     for result_path in sorted(root.glob("*/result.json")):
         r = json.loads(result_path.read_text())
         key = r["id"]
+        if key in cache["runs"]:  # the column (arm, coefficient, ridge) of runs evaluated before it was recorded
+            cache["runs"][key]["ridge"] = _ridge(r)
         done = cache["runs"].get(key, {}).get("success", {})
         todo = [t for t in args.temperatures if f"{t:g}" not in done]
         if not todo or not (result_path.parent / "model.zip").is_file():
             continue
         for t in todo:
             done[f"{t:g}"] = success_rate(result_path.parent, t, args.episodes, 20_000 + int(r["seed"]))
-        cache["runs"][key] = {"arm": r["arm"], "coef": r.get("coef"), "seed": r["seed"], "episodes": args.episodes,
-                              "success": done}  # fmt: skip
+        cache["runs"][key] = {"arm": r["arm"], "coef": r.get("coef"), "ridge": _ridge(r), "seed": r["seed"],
+                              "episodes": args.episodes, "success": done}  # fmt: skip
         report.write_json(cache_path, cache)
         print(key, done, flush=True)
-    columns = sorted({(v["arm"], v["coef"]) for v in cache["runs"].values()}, key=lambda a: (a[0], a[1] or 0))
+    def column(v: dict[str, Any]) -> tuple[str, float, float]:
+        return v["arm"], v["coef"] or 0.0, v.get("ridge") or 0.0
+
     rows = []
-    for arm, coef in columns:
-        runs = [v for v in cache["runs"].values() if (v["arm"], v["coef"]) == (arm, coef)]
+    for arm, coef, ridge in sorted({column(v) for v in cache["runs"].values()}):
+        runs = [v for v in cache["runs"].values() if column(v) == (arm, coef, ridge)]
         cells = [report.pm([v["success"].get(f"{t:g}") for v in runs]) for t in args.temperatures]
-        rows.append([arm + ("" if coef is None else f" c={coef:g}"), *cells, str(len(runs))])
+        name = arm + (f" c={coef:g}" if coef else "") + (f" ridge={ridge:g}" if ridge else "")
+        rows.append([name, *cells, str(len(runs))])
     header = ["arm", *(("argmax" if t == 0 else f"T = {t:g}") for t in args.temperatures), "runs"]
     title = (f"**Final policy success by action rule** ({args.episodes} fresh layouts per run; softmax(logits / T), "
              "T = 1 is the policy's own distribution), mean ± sample std over runs")  # fmt: skip

@@ -481,3 +481,16 @@ def test_raw_observation_bonus_gets_unnormalized_states_under_vecnormalize():
     model.learn(64, callback=SpectralCallback(bonus=Spy(coef=0.1)))
     states = torch.cat(seen)
     assert set(torch.unique(states).tolist()) <= {0.0, 1.0} and torch.all(states.sum(1) == 1)  # one-hot, as emitted
+
+
+def test_elliptical_bonus_default_ridge_is_the_dimension_of_u():
+    """ridge=None puts C = k I + sum u u^T (k = the number of modes, |u|^2 ~ k for unit-variance eigenfunctions)."""
+    features = EigenFeatures(LearnerConfig(obs_shape=(5,), k=3, hidden=(8,)))
+    features.loaded.fill_(True)
+    bonus = EllipticalBonus(coef=1.0, normalize=False)
+    bonus.features = features
+    obs, next_obs = torch.rand(2, 5, generator=torch.Generator().manual_seed(1)).split(1)
+    u0, u1 = features(obs).double()[0], features(next_obs).double()[0]
+    want = u1 @ torch.linalg.solve(3.0 * torch.eye(3, dtype=torch.float64) + torch.outer(u0, u0), u1)
+    np.testing.assert_allclose(bonus(obs, next_obs).numpy(), [want.item()], rtol=1e-6)
+    assert bonus.ridge is None and bonus.ridge_value(3) == 3.0

@@ -160,6 +160,13 @@ class EllipticalBonus(IntrinsicReward):
     ``modes`` may keep only the first ones, and the matrix built in an episode is kept when the eigenfunctions
     are updated mid-episode (as E3B keeps it when its embedding trains).
 
+    ``ridge`` (default ``None``: k, the dimension of u) sets the scale of C against u. The learned eigenfunctions
+    have unit variance per mode, so |u|^2 is ~k; with E3B's 0.1 (set for E3B's own embedding) the first ~k states
+    of an episode span the space and take most of its bonus whatever the agent does next, and the running-std
+    normalization leaves the rest near zero. A ridge of the order of |u|^2 keeps the bonus a function of the whole
+    episode (``scripts/exploration_bonus_profile.py``; DoorKey-8x8 development seeds 0-2 solved 2-3x sooner,
+    docs/benchmarks/exploration.md).
+
     With a fixed ``embedding`` (a picklable callable of the observation as the env emitted it, e.g. the exact
     eigenvectors of a fixed layout's position graph, :func:`agents.minigrid.exact_position_embedding`), u is that
     embedding instead: no eigenfunctions are learned and the bonus reads the raw observations (``reads_raw``).
@@ -171,16 +178,16 @@ class EllipticalBonus(IntrinsicReward):
 
     def __init__(
         self,
-        ridge: float = 0.1,
+        ridge: float | None = None,
         modes: int | None = None,
         coef: float = 0.1,
         normalize: bool = True,
         embedding: Callable[[Tensor], Tensor] | None = None,
     ):
         super().__init__(coef, normalize)
-        if ridge <= 0:
-            raise ConfigError(f"elliptical bonus: ridge must be > 0, got {ridge}")
-        self.ridge, self.modes = float(ridge), None if modes is None else int(modes)
+        if ridge is not None and not ridge > 0:
+            raise ConfigError(f"elliptical bonus: ridge must be > 0 (or None: k), got {ridge}")
+        self.ridge, self.modes = None if ridge is None else float(ridge), None if modes is None else int(modes)
         self.embedding = embedding
         self._dim: int | None = None  # k of the fixed embedding (known after its first call)
         self.inverse: Tensor | None = None  # [n_envs, k, k]: C^{-1} of each env's current episode
@@ -214,6 +221,10 @@ class EllipticalBonus(IntrinsicReward):
         phi = self.embedding(x) if self.embedding is not None else self.features(x.to(self._device()))
         return (phi if self.modes is None else phi[:, : self.modes]).double()
 
+    def ridge_value(self, k: int) -> float:
+        """The ridge in use for a u of dimension ``k``: ``ridge``, or k when it is None."""
+        return float(k) if self.ridge is None else self.ridge
+
     def _k(self, x: Tensor) -> int:
         """The dimension of u (``x``: one observation per env, for a fixed embedding's first call)."""
         if self.embedding is None:
@@ -242,7 +253,7 @@ class EllipticalBonus(IntrinsicReward):
     def _restart(self, rows: Tensor, first: Tensor) -> None:
         """Start the episodes of envs ``rows`` at the states ``first``."""
         k = self.inverse.shape[-1]
-        self.inverse[rows] = torch.eye(k, dtype=torch.float64, device=self.inverse.device) / self.ridge
+        self.inverse[rows] = torch.eye(k, dtype=torch.float64, device=self.inverse.device) / self.ridge_value(k)
         self.first[rows] = first.to(self.first.dtype)
         self._origin = None
         self._fold(self._u(self.first)[rows], rows)  # anchored: u(s_0) = 0, nothing to fold
@@ -343,7 +354,7 @@ class ExactEllipticalBonus(EllipticalBonus):
     def __init__(
         self,
         embedding: Callable[[Tensor], Tensor] | None = None,
-        ridge: float = 0.1,
+        ridge: float | None = None,
         modes: int | None = None,
         coef: float = 0.1,
         normalize: bool = True,
