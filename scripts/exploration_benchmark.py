@@ -141,7 +141,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         overrides["bonus_kwargs"] = {"coef": job["coef"], **({"ridge": job["ridge"]} if job.get("ridge") else {})}
     if job.get("view") is not None:
         overrides["view"] = job["view"]
-    spectral = {"k": job.get("k"), "anchored": job.get("anchored")}
+    spectral = {"k": job.get("k"), "anchored": job.get("anchored"), "operator": job.get("operator"),
+                "svd": job.get("svd")}
     if any(v is not None for v in spectral.values()):
         overrides["spectral"] = {key: v for key, v in spectral.items() if v is not None}
     if bonus not in SPECTRAL_BONUSES and bonus != "none":
@@ -160,6 +161,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "coef": job.get("coef"),
         "k": job.get("k"),
         "anchored": job.get("anchored"),
+        "operator": job.get("operator"),
+        "svd": job.get("svd"),
         "ridge": _ridge(job),
         "view": job.get("view"),
         "final_success": final.get("success_rate"),
@@ -185,7 +188,8 @@ def label(r: dict[str, Any]) -> str:
     anchored = "" if r.get("anchored") is None else f" anchored={int(r['anchored'])}"
     view = "" if r.get("view") is None else f" {r['view']}"
     ridge = "" if ARMS.get(r["arm"]) not in ELLIPTICAL else f" ridge={r.get('ridge') or OLD_RIDGE:g}"
-    return r["arm"] + coef + ("" if r.get("k") is None else f" k={r['k']}") + anchored + ridge + view
+    operator = "" if r.get("operator") is None else f" {r['operator']}" + (" svd" if r.get("svd") else "")
+    return r["arm"] + coef + ("" if r.get("k") is None else f" k={r['k']}") + anchored + operator + ridge + view
 
 
 def labels(results: list[dict[str, Any]], arms: list[str]) -> list[str]:
@@ -305,16 +309,20 @@ def make_jobs(args: argparse.Namespace) -> list[dict[str, Any]]:
                 coef = args.coef.get(bonus, MINIGRID_BONUS_COEF.get(bonus)) if bonus != "none" else None
                 k = args.k if bonus in SPECTRAL_BONUSES else None
                 anchored = args.anchored if bonus in SPECTRAL_BONUSES else None
+                operator = args.operator if bonus in SPECTRAL_BONUSES else None
+                svd = bool(args.svd) if bonus in SPECTRAL_BONUSES and args.svd is not None else None
                 ridge = args.ridge if bonus in ELLIPTICAL else None
                 tag = task.replace("rlspectral/", "").replace("/", "_")
                 jobs.append({
                     "id": f"{tag}__{arm}__{steps[task]}__s{seed}" + (f"__c{coef:g}" if coef is not None else "")
                     + (f"__k{args.k}" if k is not None else "")
                     + (f"__anchored{int(anchored)}" if anchored is not None else "")
+                    + (f"__{operator.replace(':', '')}" if operator is not None else "")
+                    + (f"__svd{int(svd)}" if svd is not None else "")
                     + (f"__ridge{ridge:g}" if ridge is not None else "")
                     + (f"__{args.view}" if args.view is not None else ""),
                     "task": task, "arm": arm, "seed": seed, "steps": steps[task], "coef": coef, "k": k,
-                    "anchored": anchored, "ridge": ridge, "view": args.view,
+                    "anchored": anchored, "operator": operator, "svd": svd, "ridge": ridge, "view": args.view,
                     "eval_every": args.eval_every, "eval_episodes": args.eval_episodes, "threads": args.threads,
                 })  # fmt: skip
     return jobs
@@ -337,7 +345,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--k", type=int, help="eigenfunctions learned online (default: the recipe's)")
     p.add_argument("--view", choices=["full", "egocentric"], help="MiniGrid observation (default: the recipe's)")
     p.add_argument("--anchored", type=int, choices=[0, 1], help="episode-anchored eigenfunctions (default: recipe's)")
-    p.add_argument("--ridge", type=float, help="ridge of the elliptical bonuses' covariance (default: 0.1)")
+    p.add_argument("--operator", help="the online learner's operator: successor:0.5, time-lag:1 (default: recipe's)")
+    p.add_argument("--svd", type=int, choices=[0, 1], help="two networks: the bonus reads the left singular functions")
+    p.add_argument("--ridge", type=float, help="ridge of the elliptical bonuses' covariance (default: k)")
     p.add_argument("--eval-every", type=int, default=20_000, help="a failing DoorKey-8x8 evaluation costs 6400 steps")
     p.add_argument("--eval-episodes", type=int, default=10)
     args = p.parse_args(argv)
