@@ -84,3 +84,26 @@ class PeriodicEvaluation(BaseCallback):
     def _on_training_end(self) -> None:
         if not self.history or self.history[-1]["timesteps"] != self.num_timesteps:
             self.evaluate()
+
+
+class EpisodeInfoMean(BaseCallback):
+    """Logs ``rollout/<key>`` at each rollout's end: the mean of ``info[key]`` over the last ``window`` finished
+    training episodes that reported it (e.g. MiniGrid's ``visited_cells``), beside SB3's ``rollout/ep_len_mean``."""
+
+    def __init__(self, keys: tuple[str, ...], window: int = 100):
+        super().__init__()
+        self.keys, self.window = tuple(keys), int(window)
+        self.values: dict[str, list[float]] = {key: [] for key in self.keys}
+
+    def _on_step(self) -> bool:
+        for info, done in zip(self.locals["infos"], self.locals["dones"]):
+            if done:
+                for key in self.keys:
+                    if key in info:
+                        self.values[key] = [*self.values[key], float(info[key])][-self.window :]
+        return True
+
+    def _on_rollout_end(self) -> None:
+        for key, values in self.values.items():
+            if values:
+                self.logger.record(f"rollout/{key}", float(np.mean(values)))

@@ -88,6 +88,23 @@ class SuccessInfo(gym.Wrapper):
         return obs, reward, terminated, truncated, info
 
 
+class VisitedCells(gym.Wrapper):
+    """``info["visited_cells"]`` at each episode end: how many distinct cells the agent stood on during the episode
+    (its start included), the exploration the episode achieved; observations and rewards are untouched."""
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        self._cells = {tuple(self.env.unwrapped.agent_pos)}
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._cells.add(tuple(self.env.unwrapped.agent_pos))
+        if terminated or truncated:
+            info = {**info, "visited_cells": len(self._cells)}
+        return obs, reward, terminated, truncated, info
+
+
 class FixedLayout(gym.Wrapper):
     """Reset a MiniGrid env with ``layout_seed`` every time: one layout, goal and (unless ``random_start``) start."""
 
@@ -116,12 +133,13 @@ VIEWS = ("full", "egocentric")
 def wrap_minigrid(env: gym.Env, view: str = "full") -> gym.Env:
     """The observation rule of this module: the grid, flattened and scaled to [0, 1], plus ``is_success``.
     ``view="full"``: the whole grid; ``"egocentric"``: MiniGrid's own 7x7 view in front of the agent (what the
-    MiniGrid exploration papers give their agents; the agent's cell shows what it carries), which aliases states."""
+    MiniGrid exploration papers give their agents; the agent's cell shows what it carries), which aliases states.
+    Episode ends report ``is_success`` and ``visited_cells`` (distinct cells the agent stood on) in ``info``."""
     _minigrid_base(env, "wrap_minigrid")
     if view not in VIEWS:
         raise SpectralError(f"unknown MiniGrid view {view!r}; choose {', '.join(VIEWS)}")
     grid = ImgObsWrapper(FullyObsWrapper(env) if view == "full" else env)
-    return SuccessInfo(FlatGridObs(grid))
+    return VisitedCells(SuccessInfo(FlatGridObs(grid)))
 
 
 def make_minigrid(env_id: str, layout_seed: int | None = None, random_start: bool = False, **kwargs: Any) -> gym.Env:

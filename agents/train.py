@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rlspectral.agents.recipes import BASE, merge, recipe
+from rlspectral.agents.recipes import BASE, is_minigrid, merge, recipe
 from rlspectral.config import check, is_int
 from rlspectral.errors import ConfigError, SpectralError
 
@@ -144,7 +144,7 @@ def train(
     from stable_baselines3.common.vec_env import VecNormalize
 
     from rlspectral.agents.environments import goal_observation, make_env, minigrid_view, spectral_inputs
-    from rlspectral.agents.evaluation import PeriodicEvaluation
+    from rlspectral.agents.evaluation import EpisodeInfoMean, PeriodicEvaluation
     from rlspectral.agents.monitor import ResourceMonitor
     from rlspectral.agents.progress import ProgressBar
     from rlspectral.agents.report import plot_learning_curve, write_results
@@ -237,6 +237,8 @@ def train(
         eval_env, rec["eval_every"], rec["eval_episodes"], bar=bar, sampled=bool(rec.get("eval_sampled", False))
     )
     callbacks.append(evaluation)
+    if is_minigrid(env_id):  # distinct cells per training episode: rollout/visited_cells
+        callbacks.append(EpisodeInfoMean(("visited_cells",)))
     for extra in extra_callbacks:
         if isinstance(extra, ResourceMonitor) and extra.learner_source is None:
             extra.learner_source = spectral_cb

@@ -56,8 +56,8 @@ PEER_BONUSES = ("e3b", "re3", "rnd-rllte")  # RLeXplore's modules: run with .ven
 TARGET = 0.9
 COLUMNS = ["task", "arm", "seed", "coef", "steps", "final_success", "sampled_final_success", "final_return",
            f"steps_to_{TARGET}", f"sampled_steps_to_{TARGET}", "train_success",
-           f"train_steps_to_{TARGET}", "wall_time_s", "steps_per_s", "spectral_updates", "cosine_similarity",
-           "solved_cosine_similarity"]  # fmt: skip
+           f"train_steps_to_{TARGET}", "train_visited_cells", "wall_time_s", "steps_per_s", "spectral_updates",
+           "cosine_similarity", "solved_cosine_similarity"]  # fmt: skip
 
 
 def steps_to_stay(curve: list[list[float]], target: float = TARGET) -> int | None:
@@ -75,17 +75,18 @@ def steps_to(curve: list[list[float]], target: float = TARGET) -> int | None:
     return report.first_step(((t, s) for t, s, _ in curve), target)
 
 
-def training_curve(job_dir: Path) -> list[list[float]]:
+def training_curve(job_dir: Path, tag: str = "rollout/success_rate") -> list[list[float]]:
     """Success rate of the agent's own training episodes vs env steps: SB3's ``rollout/success_rate`` (the last
-    100 finished episodes, stochastic policy, bonus on) from the run's TensorBoard log."""
+    100 finished episodes, stochastic policy, bonus on) from the run's TensorBoard log; ``tag="rollout/visited_cells"``
+    gives the distinct cells per training episode (mean over the last 100)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     curve: list[list[float]] = []
     for run in sorted((job_dir / "tb").glob("*")):
         acc = EventAccumulator(str(run), size_guidance={"scalars": 0})
         acc.Reload()
-        if "rollout/success_rate" in acc.Tags()["scalars"]:
-            curve += [[float(e.step), float(e.value), None] for e in acc.Scalars("rollout/success_rate")]
+        if tag in acc.Tags()["scalars"]:
+            curve += [[float(e.step), float(e.value), None] for e in acc.Scalars(tag)]
     return sorted(curve, key=lambda c: c[0])
 
 
@@ -176,6 +177,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         "curve": curve,
         "sampled_curve": sampled,
         "train_curve": training_curve(job_dir),
+        "coverage_curve": training_curve(job_dir, "rollout/visited_cells"),
     }
     if bonus in SPECTRAL_BONUSES and job["task"].startswith("rlspectral/MiniGrid-FourRooms-Fixed"):
         result.update(fourrooms_cosine(job["task"], job_dir / "spectral.pt"))
@@ -209,6 +211,8 @@ SECTIONS = (
     ("train_success", "Success rate of the last 100 training episodes at the end", ".2f"),
     (f"train_steps_to_{TARGET}", f"Env steps from which the success of the last 100 training episodes stays >= "
      f"{TARGET} (seeds that got there)", ".3g"),
+    ("train_visited_cells", "Distinct cells the agent stood on per training episode at the end (mean of the last 100; "
+     "runs since 2026-12-01)", ".1f"),
     ("steps_per_s", "Env steps/s (wall clock, evaluations included)", ".0f"),
 )
 STEPS_KEYS = (f"steps_to_{TARGET}", f"sampled_steps_to_{TARGET}", f"train_steps_to_{TARGET}")
@@ -222,6 +226,8 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
         tc = r.get("train_curve") or []
         r["train_success"] = tc[-1][1] if tc else None
         r[f"train_steps_to_{TARGET}"] = steps_to_stay(tc)
+        cov = r.get("coverage_curve") or []
+        r["train_visited_cells"] = cov[-1][1] if cov else None
         r["label"] = label(r)
     report.write_csv(out / "results.csv", sorted(results, key=lambda r: (r["task"], r["label"], r["seed"])), COLUMNS)
     columns = labels(results, arms)

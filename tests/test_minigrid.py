@@ -245,3 +245,29 @@ def test_elliptical_exact_bonus_trains_ppo_without_learning_eigenfunctions(tmp_p
     np.testing.assert_allclose(got.numpy(), [want.item()], rtol=1e-5)
     with pytest.raises(ValueError, match="needs embedding="):
         make_bonus("elliptical-exact")
+
+
+def test_visited_cells_counts_the_distinct_cells_of_an_episode():
+    """``info["visited_cells"]`` at an episode end = the distinct agent positions of the episode, start included."""
+    env = make_minigrid("MiniGrid-Empty-5x5-v0")
+    env.reset(seed=0)
+    base = env.unwrapped
+    cells = {tuple(base.agent_pos)}
+    info: dict = {}
+    for a in [2, 2, 1, 2, 0, 0] * 50:  # forward, forward, right, forward, left, left ... until the time limit
+        _, _, term, trunc, info = env.step(a)
+        cells.add(tuple(base.agent_pos))
+        if term or trunc:
+            break
+    assert info["visited_cells"] == len(cells) > 1
+
+
+def test_train_logs_visited_cells_on_minigrid(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train("MiniGrid-Empty-5x5-v0", "ppo", "raw", "none", steps=1024, seed=0, out=tmp_path, **QUICK)
+    (run,) = (tmp_path / "tb").glob("*")
+    acc = EventAccumulator(str(run))
+    acc.Reload()
+    values = [e.value for e in acc.Scalars("rollout/visited_cells")]
+    assert values and all(1 <= v <= 9 for v in values)  # Empty-5x5 has 3 x 3 free cells
