@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from rlspectral.errors import ConfigError, MissingDependencyError
+from rlspectral.errors import ConfigError, DivergenceError, MissingDependencyError
 
 
 def _resolve(target: str):
@@ -38,7 +38,13 @@ def _run_one(target: str, job: dict[str, Any], out: str, threads: int) -> dict[s
         torch.set_num_threads(threads)
     job_dir = Path(out) / job["id"]
     job_dir.mkdir(parents=True, exist_ok=True)
-    result = _resolve(target)(job, job_dir)
+    try:
+        result = _resolve(target)(job, job_dir)
+    except DivergenceError as e:  # a fit that diverged is an outcome of that job: record it, run the others
+        failure = {"id": job["id"], "failed": f"{type(e).__name__}: {e}"}
+        (job_dir / "failed.json").write_text(json.dumps(failure))
+        return failure
+    (job_dir / "failed.json").unlink(missing_ok=True)
     write_result(job_dir, result)  # written last: present means finished
     return result
 
@@ -181,6 +187,9 @@ def run_jobs(
     workers, threads, ray = getattr(args, "workers", 1), getattr(args, "threads", 1), getattr(args, "ray", None)
     for r in run_sweep(target, list(jobs), args.out, workers, threads, ray):
         n += 1
+        if "failed" in r:  # no result.json: left out of the tables, tried again by the next run of the sweep
+            print(f"[{time.time() - t0:7.0f}s] {r['id']}: FAILED ({r['failed']}; {args.out}/{r['id']}/failed.json)")
+            continue
         print(f"[{time.time() - t0:7.0f}s] {r['id']}" + (f": {describe(r)}" if describe else ""), flush=True)
     return n
 

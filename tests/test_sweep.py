@@ -26,6 +26,25 @@ def test_resumable_local_sweep(tmp_path):
     assert list(run_sweep("tests.test_sweep:square", jobs, tmp_path, workers=2)) == []  # all done
 
 
+def diverge_on_odd(job, job_dir: Path):
+    from rlspectral.errors import DivergenceError
+
+    if job["x"] % 2:
+        raise DivergenceError(f"loss became 1e9 at step {job['x']}")
+    return {"id": job["id"], "value": job["x"]}
+
+
+def test_a_diverged_job_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
+    """A DivergenceError ends its own job only: ``failed.json`` holds the message, no ``result.json`` (so tables
+    leave it out and the next run of the sweep tries it again), and the other jobs run."""
+    args = sweep_parser("doc", str(tmp_path)).parse_args(["--out", str(tmp_path), "--workers", "1"])
+    jobs = [{"id": f"j{i}", "x": i} for i in range(4)]
+    assert run_jobs("tests.test_sweep:diverge_on_odd", jobs, args) == 4
+    assert sorted(r["id"] for r in load_results(tmp_path)) == ["j0", "j2"]
+    assert "loss became 1e9 at step 1" in json.loads((tmp_path / "j1" / "failed.json").read_text())["failed"]
+    assert "j3: FAILED" in capsys.readouterr().out
+
+
 def test_benchmark_command_line(tmp_path, capsys):
     p = sweep_parser("doc", "results/x", threads="--threads-per-worker", ray=False)
     args = p.parse_args(["--out", str(tmp_path), "--seeds", "2", "--workers", "1", "--threads-per-worker", "3"])
