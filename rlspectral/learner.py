@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,7 +142,6 @@ class SpectralLearner:
         self.running_Mf = torch.zeros(k, k, device=self.device)
         self.running_Mg = torch.zeros(k, k, device=self.device)
         self.step = 0
-        self.realign_rollbacks = 0  # realign steps fit() undid because the updates after them diverged
         self.parallel: Any = None  # data-parallel replica (rlspectral.distributed.attach): reduces moments and grads
         self.writer = None
         if log_dir is not None:
@@ -286,42 +283,15 @@ class SpectralLearner:
 
         history: list[dict[str, float]] = []
         start = time.perf_counter()
-        first, target = self.step, self.step + steps
-        bar = tqdm(total=steps, disable=not progress, desc=self.config.method, dynamic_ncols=True)
+        bar = tqdm(range(steps), disable=not progress, desc=self.config.method, dynamic_ncols=True)
         shown: dict[str, str] = {}
         every = self.config.realign_every
-        snapshot: dict[str, Any] | None = None  # the training state just before the last realign step
-        while self.step < target:
-            try:
-                stats = self.update(*sampler(batch_size))
-            except DivergenceError:
-                # A Rayleigh-Ritz step re-bases the output layer and Adam's averages; if the updates after it
-                # diverge, undo it (back to the state just before it) and go on without it, at most 10 times.
-                if snapshot is None or self.realign_rollbacks >= 10:
-                    raise
-                self._load_training_state(snapshot)
-                snapshot, self.realign_rollbacks = None, self.realign_rollbacks + 1
-                layer = self.f.output_layer()  # its Adam averages went through the earlier realigns: start afresh
-                for p in (layer.weight, layer.bias):
-                    if p is not None:
-                        self.optimizer.state.pop(p, None)
-                warnings.warn(
-                    f"{self.config.method}: the updates after the Rayleigh-Ritz step at step {self.step} diverged; "
-                    "that step was undone and the fit goes on without it (and with fresh Adam averages for the output "
-                    "layer)",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                bar.n = self.step - first
-                bar.refresh()
-                continue
-            bar.update(1)
-            last = self.step == target
-            if every and (self.step % every == 0 or last):
-                snapshot = None if last else self._training_state()
+        for i in bar:
+            stats = self.update(*sampler(batch_size))
+            if every and (self.step % every == 0 or i == steps - 1):
                 # the fit ends in the best basis it can estimate: the last step solves on fresh batches
                 batches = self.config.realign_batches
-                if last and self.config.final_realign_batches:
+                if i == steps - 1 and self.config.final_realign_batches:
                     batches = self.config.final_realign_batches
                 if batches:
                     self.refresh_moments(sampler, batches=batches, batch_size=batch_size)
@@ -333,26 +303,9 @@ class SpectralLearner:
                 if self.writer is not None:
                     self.log_scalars(extra)
                 shown = {key: f"{v:.4f}" for key, v in list(extra.items())[:2]}
-            if self.step % 50 == 0 or self.step == target:
+            if self.step % 50 == 0 or self.step == steps:
                 bar.set_postfix({"loss": f"{stats['loss']:.4f}", **shown}, refresh=False)
-        bar.close()
         return history
-
-    def _training_state(self) -> dict[str, Any]:
-        """A copy of everything :meth:`update` changes (weights, objective, optimizer, schedule, moments, step)."""
-        keys = ("f", "g", "objective", "optimizer", "scheduler", "running", "step")
-        return copy.deepcopy({key: value for key, value in self.state_dict().items() if key in keys})
-
-    def _load_training_state(self, state: dict[str, Any]) -> None:
-        self.f.load_state_dict(state["f"])
-        if self.g is not None:
-            self.g.load_state_dict(state["g"])
-        self.objective.load_state_dict(state["objective"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        for name, t in (("C", self.running_C), ("Mf", self.running_Mf), ("Mg", self.running_Mg)):
-            t.copy_(state["running"][name])
-        self.step = int(state["step"])
 
     def log_scalars(self, stats: dict[str, float]) -> None:
         if self.writer is None:
@@ -420,18 +373,14 @@ class SpectralLearner:
         layer.weight.copy_(Bf.T @ layer.weight)
         if layer.bias is not None:
             layer.bias.copy_(layer.bias @ Bf)
-        # The gradient w.r.t. the new rows is g' = B^-1 g: carry Adam's first average over exactly, and its squared
-        # one as the bound E[g'_i^2] <= (sum_j |B^-1_ij| sqrt(E[g_j^2]))^2 (Minkowski), so no step after the realign is
-        # larger than Adam's own. The map (B^-1)^2 used before 2026-12-01, as if the coordinates were independent,
-        # under-estimates it when they are correlated; repeated over a fit's realigns it diverged a GridMaze-9 fit
-        # (seed 11). The bound's smaller steps cost little accuracy (results/ablation_realign_adam).
+        # The gradient w.r.t. the new rows is B^-1 times the old one: carry Adam's averages over the same way
+        # (the squared one as if the coordinates were independent) so the next steps keep their size.
         Binv = torch.linalg.inv(B)
         for p in (layer.weight, layer.bias):
             state = self.optimizer.state.get(p, {}) if p is not None else {}
             if "exp_avg" in state:
                 state["exp_avg"].copy_((Binv @ state["exp_avg"].double()).to(p.dtype))
-                rms = Binv.abs() @ state["exp_avg_sq"].double().clamp_min(0).sqrt()
-                state["exp_avg_sq"].copy_(rms.square().to(p.dtype))
+                state["exp_avg_sq"].copy_((Binv.square() @ state["exp_avg_sq"].double()).to(p.dtype))
         for t in (self.running_C, self.running_Mf, self.running_Mg):
             t.copy_((B.T @ t.double() @ B).to(t.dtype))
         return B
