@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
+    needed = ("run.json", "spectral.pt", "vecnormalize.pkl")
+    missing = [name for name in needed if not (Path(args.run) / name).is_file()]
+    if missing:
+        p.error(f"--run {args.run} lacks {', '.join(missing)}: pass a finished ppo+elliptical run folder")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
