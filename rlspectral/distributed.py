@@ -153,6 +153,9 @@ def attach(learner: Any) -> None:
     ranks from now on. Does nothing in a single process."""
     if world()[1] == 1:
         return
+    if getattr(learner, "sparse_optimizer", None) is not None:
+        raise ConfigError("a table (a transductive graph fit) has sparse gradients and fits in one process: run it "
+                          "without torchrun, or fit the inductive mode")  # fmt: skip
     for net in (learner.f, learner.g):
         if net is None:
             continue

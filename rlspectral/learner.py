@@ -140,9 +140,18 @@ class SpectralLearner:
             self.f = (EigenNetwork(config.network_config()) if network is None else network).to(self.device)
             self.g = EigenNetwork(config.network_config()).to(self.device) if self.svd else None
         self._check_setup()
-        params = list(self.f.parameters()) + (list(self.g.parameters()) if self.g is not None else [])
-        self.optimizer = torch.optim.Adam(params, lr=config.lr)
+        nets = [self.f] + ([self.g] if self.g is not None else [])
+        params = [p for net in nets for p in net.parameters()]
+        # tables (nn.Embedding with sparse gradients) step with SparseAdam: O(rows in the batch), not O(rows)
+        lazy = {id(m.weight) for net in nets for m in net.modules() if isinstance(m, torch.nn.Embedding) and m.sparse}
+        self.optimizer = torch.optim.Adam([p for p in params if id(p) not in lazy], lr=config.lr)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        sparse = [p for p in params if id(p) in lazy]
+        self.sparse_optimizer = torch.optim.SparseAdam(sparse, lr=config.lr) if sparse else None
+        self.sparse_scheduler = (
+            torch.optim.lr_scheduler.LambdaLR(self.sparse_optimizer, self._lr_factor) if sparse else None
+        )
+        self._params = params
         k = config.k
         self.running_C = torch.zeros(k, k, device=self.device)
         self.running_Mf = torch.zeros(k, k, device=self.device)
@@ -249,16 +258,18 @@ class SpectralLearner:
                 f"(now {self.scheduler.get_last_lr()[0]:.2g}), check the data for NaN/inf"
                 + (", or use a PSD operator / shift for NestedOMM" if "omm" in self.config.method else "")
             )
-        self.optimizer.zero_grad(set_to_none=True)
+        for p in self._params:
+            p.grad = None
         loss.backward()
         if self.parallel is not None:
-            self.parallel.sync_gradients([p for group in self.optimizer.param_groups for p in group["params"]])
+            self.parallel.sync_gradients(self._params)
         if self.config.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(
-                [p for group in self.optimizer.param_groups for p in group["params"]], self.config.grad_clip
-            )
+            clip_grad_norm(self._params, self.config.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
+        if self.sparse_optimizer is not None:
+            self.sparse_optimizer.step()
+            self.sparse_scheduler.step()
         self.objective.after_step(m)
         self._track(m)
         self.step += 1
@@ -449,6 +460,7 @@ class SpectralLearner:
             "objective": self.objective.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
+            "sparse_optimizer": self.sparse_optimizer.state_dict() if self.sparse_optimizer is not None else None,
             "running": {"C": self.running_C, "Mf": self.running_Mf, "Mg": self.running_Mg},
             "step": self.step,
         }
@@ -488,8 +500,13 @@ class SpectralLearner:
             if learner.g is not None:
                 learner.g.load_state_dict(state["g"])
             learner.objective.load_state_dict(state["objective"])
-            learner.optimizer.load_state_dict(state["optimizer"])
-            learner.scheduler.load_state_dict(state["scheduler"])
+            if learner.sparse_optimizer is None or state.get("sparse_optimizer") is not None:
+                learner.optimizer.load_state_dict(state["optimizer"])
+                learner.scheduler.load_state_dict(state["scheduler"])
+            if learner.sparse_optimizer is not None and state.get("sparse_optimizer") is not None:
+                learner.sparse_optimizer.load_state_dict(state["sparse_optimizer"])
+                learner.sparse_scheduler.load_state_dict(state["scheduler"])
+            # (a table checkpoint from before sparse tables: weights load, the optimizer restarts)
             for name, t in (("C", learner.running_C), ("Mf", learner.running_Mf), ("Mg", learner.running_Mg)):
                 t.copy_(state["running"][name])
         except (KeyError, RuntimeError, ValueError, TypeError) as e:
@@ -557,3 +574,16 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if state.get("version") != CHECKPOINT_VERSION:
         raise CheckpointError(f"{path}: checkpoint version {state.get('version')} is not {CHECKPOINT_VERSION}")
     return state
+
+
+@torch.no_grad()
+def clip_grad_norm(params: list[Tensor], max_norm: float) -> float:
+    """Scale the gradients of ``params`` so their joint L2 norm is at most ``max_norm`` (as
+    ``torch.nn.utils.clip_grad_norm_``, which has no kernel for a table's sparse gradients); returns the norm before."""
+    grads = [p.grad for p in params if p.grad is not None]
+    sq = sum(float((g.coalesce().values() if g.is_sparse else g).double().square().sum()) for g in grads)
+    norm = math.sqrt(sq)
+    if norm > max_norm:
+        for g in grads:
+            g.mul_(max_norm / (norm + 1e-6))
+    return norm

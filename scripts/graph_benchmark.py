@@ -1,8 +1,9 @@
 """Graph benchmark (issue #21): eigenfunctions of Cora's random walk, transductive and inductive, and a linear probe.
 
 Data: Cora (Planetoid raw files, ``--root``), its largest connected component (2485 of 2708 nodes, 5069 edges); the
-standard split restricted to it (122 / 459 / 915 train / val / test nodes). Seeds 0, 1, 2 (``--seeds``), one torch
-thread. Every run is one JSON file under ``results/graph/<part>/``; a finished run is skipped (resumable).
+standard split restricted to it (122 / 459 / 915 train / val / test nodes). Seeds 10, 11, 12 (``--seeds``; the
+defaults were chosen on seeds 0-2, whose runs are ``results/graph/``), one torch thread. Every run is one JSON file
+under ``<out>/<part>/`` (``--out``, default ``results/graph_fresh``); a finished run is skipped (resumable).
 
 Parts:
 * ``transductive``: k = 16, a free table per node, 1500 steps of 4096 pairs; NestedLoRA and NestedOMM at the graph
@@ -16,8 +17,9 @@ Parts:
   row-normalized features propagated twice on the whole graph, no training involved).
 * ``scale``: degree-corrected SBMs (``envs.graphs.sbm``: 10 blocks, mean degree ~10, Pareto(2.5) degree weights,
   seed 0) of 10^4 .. 10^6 nodes (``--sizes``): NestedLoRA (transductive table, k = 16 + 48, the graph defaults)
-  steps/s over 200 steps and peak memory, against scipy ``eigsh`` (k = 16) time and peak memory on the same graph;
-  each measurement in a fresh subprocess (peak RSS from ``resource.getrusage``), ``--scale-timeout`` s at most.
+  steps/s over 200 steps (sampling + update), the time of one exact Rayleigh-Ritz step, and peak memory, against
+  scipy ``eigsh`` (k = 16) time and peak memory on the same graph; each measurement in a fresh subprocess (peak RSS
+  from ``resource.getrusage``), ``--scale-timeout`` s at most.
 * ``context``: linear probes in the same harness (:func:`rlspectral.graph.probe_accuracy`) on raw features, on
   propagated features [X, SX, S^2X] (SGC-like), on the exact spectral embedding (top 16 / 64 eigenfunctions of the
   whole graph), and a raw-feature MLP (one hidden layer of 64, dropout 0.5, Adam 1e-2, weight decay 5e-4, 200 epochs:
@@ -45,8 +47,8 @@ from rlspectral.baselines import PUBLISHED
 from rlspectral.graph import GraphFitConfig, exact_realign, fit_graph, graph_eigenpairs, probe_accuracy, propagate
 from rlspectral.report import blocks, markdown_table, pm, write_json, write_markdown
 
-OUT = Path("results/graph")
-SEEDS = (0, 1, 2)
+OUT = Path("results/graph_fresh")
+SEEDS = (10, 11, 12)  # the final tables; the defaults were chosen on seeds 0-2 (results/graph: development)
 ALLO = PUBLISHED["allo"]
 ALLO_SETTINGS = dict(method="allo", objective_kwargs=dict(ALLO["objective_kwargs"]), lr=ALLO["lr"],
                      schedule=ALLO["schedule"], batch_size=ALLO["batch_size"], operator=ALLO["operator"],
@@ -122,7 +124,7 @@ def mlp_probe(X: np.ndarray, labels: np.ndarray, split: dict[str, np.ndarray], s
     return {"val_accuracy": best[0], "test_accuracy": best[1]}
 
 
-def run_context(data) -> None:
+def run_context(data, seeds: tuple[int, ...]) -> None:
     path = OUT / "context.json"
     if path.exists():
         print(f"skip {path} (done)")
@@ -147,7 +149,7 @@ def run_context(data) -> None:
         probe(f"exact spectral embedding, k={k}", F[:, :k], k=k, eigh_time_s=eig_time)
     probe("exact spectral embedding k=64 + raw features", [F, Xn], k=64)
     probe("exact spectral embedding k=64 + S^2 X", [F, propagate(Xn, g, 2)[:, -X.shape[1] :]], k=64)
-    for seed in SEEDS:
+    for seed in seeds:
         rows.append({"name": "raw-feature MLP (GCN paper's settings)", "seed": seed, **mlp_probe(X, y, split, seed)})
         print(rows[-1])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -187,14 +189,19 @@ def scale_one(n: int, what: str) -> dict[str, Any]:
         cfg = GraphFitConfig(k=16, steps=200)
         lcfg = cfg.learner_config((1,), 16 + cfg.extra_modes, 0, 1.0, dedup=True)
         learner = SpectralLearner(dataclasses.replace(lcfg, table=g.n, realign_every=0))
-        sampler = EdgeSampler(g, torch.arange(g.n).reshape(-1, 1), learner.operator, seed=1)
+        nodes = torch.arange(g.n).reshape(-1, 1)
+        sampler = EdgeSampler(g, nodes, learner.operator, seed=1)
         t0 = time.perf_counter()
-        for i in range(cfg.steps):
+        for _ in range(cfg.steps):  # sampling + gradient steps (the table's are sparse: O(batch), not O(n))
             learner.update(*sampler(cfg.batch_size))
-            if (i + 1) % cfg.realign_every == 0:
-                exact_realign(learner, torch.arange(g.n).reshape(-1, 1), g)
-        row["time_s"] = time.perf_counter() - t0
-        row["steps_per_s"] = cfg.steps / row["time_s"]
+        row["update_time_s"] = time.perf_counter() - t0
+        row["steps_per_s"] = cfg.steps / row["update_time_s"]
+        t0 = time.perf_counter()
+        exact_realign(learner, nodes, g)  # one exact Rayleigh-Ritz step: a pass over the nodes + a CG solve, O(n k)
+        row["exact_rr_s"] = time.perf_counter() - t0
+        full = GraphFitConfig()  # the default fit: its steps and one exact Rayleigh-Ritz step every realign_every
+        row["default_fit_s_estimate"] = full.steps / row["steps_per_s"] + (full.steps // full.realign_every + 1) * row[
+            "exact_rr_s"]  # fmt: skip
     row["peak_rss_mb"] = _rss_mb()
     return row
 
@@ -220,7 +227,7 @@ def run_scale(sizes: tuple[int, ...], timeout: float) -> None:
             print(row)
 
 
-# ----------------------------------------------------------------- summary: results/graph/summary.md, figures
+# ----------------------------------------------------------------- summary: <out>/summary.md, figures
 ORDER = ("nested-lora", "nested-omm", "nested-lora-edges", "allo-published")
 
 
@@ -371,10 +378,12 @@ def _scale_table(scale: list[dict[str, Any]]) -> list[str]:
         fit, eig = by[n].get("fit"), by[n].get("eigsh")
         edges = next((r["edges"] for r in (fit, eig) if r and "edges" in r), "–")
         base = next((r["rss_after_graph_mb"] for r in (fit, eig) if r and "rss_after_graph_mb" in r), None)
-        rows.append([n, edges, cell(fit, "steps_per_s", ".1f"), cell(fit, "peak_rss_mb", ".0f"),
+        rows.append([n, edges, cell(fit, "steps_per_s", ".1f"), cell(fit, "exact_rr_s", ".1f"),
+                     cell(fit, "default_fit_s_estimate", ".0f"), cell(fit, "peak_rss_mb", ".0f"),
                      cell(eig, "time_s", ".1f"), cell(eig, "peak_rss_mb", ".0f"),
                      "–" if base is None else f"{base:.0f}"])  # fmt: skip
-    header = ["nodes (requested)", "edges", "NestedLoRA steps/s", "fit peak RSS MB", "eigsh k=16 time s",
+    header = ["nodes (requested)", "edges", "NestedLoRA steps/s (sampling + update)", "one exact RR step s",
+              "default fit s (1500 steps + 16 RR steps, from the two)", "fit peak RSS MB", "eigsh k=16 time s",
               "eigsh peak RSS MB", "RSS after building the graph MB"]  # fmt: skip
     title = "## Scale: degree-corrected SBM, one seed, one thread (each measurement in a fresh process)"
     return [title, "", *markdown_table(header, rows)]
@@ -389,7 +398,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     p.add_argument("--steps", type=int, default=None, help="override the steps (smoke runs)")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default="results/graph")
+    p.add_argument("--out", default=str(OUT))
     p.add_argument("--summary", action="store_true", help="only write the summary tables and figures")
     p.add_argument("--sizes", type=int, nargs="+", default=list(SCALE_SIZES), help="scale: node counts")
     p.add_argument("--scale-timeout", type=float, default=600.0, help="scale: seconds per measurement")
@@ -405,7 +414,7 @@ def main() -> None:
         data = load_cora(args.root) if set(args.parts) - {"scale"} else None
         for part in args.parts:
             if part == "context":
-                run_context(data)
+                run_context(data, tuple(args.seeds))
                 continue
             if part == "scale":
                 run_scale(tuple(args.sizes), args.scale_timeout)

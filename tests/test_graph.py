@@ -192,6 +192,47 @@ def test_table_network_config_is_checked():
         LearnerConfig(obs_shape=(1,), k=2, table=-1)
 
 
+def test_table_steps_only_the_batch_rows_and_resumes_from_a_checkpoint(tmp_path):
+    """A table's step is sparse (SparseAdam on the rows of the batch's ids: O(batch), not O(n)); clipping works on
+    its sparse gradient, and a saved learner resumes with the same optimizer state (the next step is identical)."""
+    cfg = LearnerConfig(obs_shape=(1,), k=3, table=50, method="nested-lora", lr=1e-2, grad_clip=1e-3, seed=4)
+    learner = SpectralLearner(cfg)
+    sampler = EdgeSampler(ring(50), torch.arange(50).reshape(-1, 1), learner.operator, seed=0)
+    table = learner.f.body.body[0].weight
+    assert learner.sparse_optimizer is not None
+    assert all(p is not table for p in learner.optimizer.param_groups[0]["params"])
+    x, y = sampler(4)
+    before = table.detach().clone()
+    learner.update(x, y)
+    moved = (table.detach() != before).any(1).nonzero().flatten()
+    assert set(moved.tolist()) == set(torch.cat([x, y]).flatten().tolist())  # only the ids in the batch
+    learner.save(tmp_path / "t.pt")
+    again = SpectralLearner.load(tmp_path / "t.pt")
+    x, y = sampler(16)
+    learner.update(x, y)
+    again.update(x, y)
+    for a, b in zip(learner.f.parameters(), again.f.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_clip_grad_norm_matches_torch_on_dense_gradients_and_handles_sparse_ones():
+    from rlspectral.learner import clip_grad_norm
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.nn.Parameter(torch.randn(4, 3, generator=gen))
+    b = torch.nn.Parameter(a.detach().clone())
+    g = torch.randn(4, 3, generator=gen)
+    a.grad, b.grad = g.clone(), g.clone()
+    torch.nn.utils.clip_grad_norm_([a], 0.5)
+    assert clip_grad_norm([b], 0.5) == pytest.approx(float(g.norm()))
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
+    emb = torch.nn.Embedding(10, 3, sparse=True)
+    emb(torch.tensor([1, 2, 2])).sum().backward()
+    dense = emb.weight.grad.to_dense()
+    clip_grad_norm([emb.weight], 0.1)
+    torch.testing.assert_close(emb.weight.grad.to_dense(), dense * 0.1 / float(dense.norm()), rtol=1e-4, atol=1e-6)
+
+
 def test_propagate_is_the_normalized_adjacency_power():
     g = ring(6)
     X = np.eye(6, dtype=np.float32)[:, :2]
