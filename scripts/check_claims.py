@@ -52,14 +52,14 @@ def headline_table(readme: str) -> list[tuple[str, str, str]]:
             break
         layout = cells[0]
         for col, cell in zip(header[1:], cells[1:]):
-            if col == "ALLO (published)":
-                want = format(PUBLISHED_SCORES["allo"][layout], "g")
-            elif col == "GGDO (published)":
-                want = format(PUBLISHED_SCORES["ggdo"][layout], "g")
-            else:
-                method = col
-                s = summary[f"{layout}/{method}"]
+            if col in ("ALLO (published)", "GGDO (published)"):
+                published = PUBLISHED_SCORES[col.split()[0].lower()]
+                want = format(published[layout], "g") if layout in published else "–"
+            else:  # "mean ± std", and " (n=N)" where the row has fewer seeds than the paragraph says
+                s = summary[f"{layout}/{col}"]
                 want = f"{s['raw_mean']:.4f} ± {s['raw_std']:.4f}"
+                if cell.endswith(")"):
+                    want += f" (n={s['seeds']})"
             out.append((f"{layout} / {col}", cell, want))
     return out
 

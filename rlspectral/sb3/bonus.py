@@ -246,6 +246,11 @@ class EllipticalBonus(IntrinsicReward):
     def _fold(self, u: Tensor, rows: Tensor | slice = slice(None), v: Tensor | None = None) -> None:
         """C <- C + u u^T for the envs ``rows``: C^{-1} <- C^{-1} - v v^T / (1 + u^T v), v = C^{-1} u (given when
         already computed)."""
+        if isinstance(rows, slice):  # every env (the per-step call): in place, no gather / scatter
+            v = torch.bmm(self.inverse, u.unsqueeze(-1)).squeeze(-1) if v is None else v
+            scaled = v / (1.0 + (u * v).sum(1, keepdim=True))
+            self.inverse.sub_(v.unsqueeze(-1) * scaled.unsqueeze(-2))
+            return
         inv = self.inverse[rows]
         v = (inv @ u.unsqueeze(-1)).squeeze(-1) if v is None else v
         self.inverse[rows] = inv - v.unsqueeze(-1) * (v / (1.0 + (u * v).sum(1, keepdim=True))).unsqueeze(-2)
@@ -267,7 +272,7 @@ class EllipticalBonus(IntrinsicReward):
             self.first = torch.zeros_like(obs, dtype=torch.float32)
             self._restart(torch.arange(n), obs)  # the first call: each env's current state starts its episode
         u = self._u(next_obs)
-        v = (self.inverse @ u.unsqueeze(-1)).squeeze(-1)
+        v = torch.bmm(self.inverse, u.unsqueeze(-1)).squeeze(-1)
         self._last = (u, v)  # observe() folds u in with this v (C^{-1} does not change in between)
         return (u * v).sum(1).float().cpu()
 
