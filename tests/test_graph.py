@@ -215,6 +215,21 @@ def test_table_steps_only_the_batch_rows_and_resumes_from_a_checkpoint(tmp_path)
         torch.testing.assert_close(a, b)
 
 
+def test_table_checkpoint_from_before_sparse_tables_loads_its_weights(tmp_path):
+    """Table checkpoints written when one dense Adam stepped the whole table: the weights load, the optimizer
+    restarts (its state does not fit the two optimizers)."""
+    learner = SpectralLearner(LearnerConfig(obs_shape=(1,), k=3, table=20, seed=1))
+    state = learner.state_dict()
+    state["optimizer"] = torch.optim.Adam(learner.f.parameters()).state_dict()
+    del state["sparse_optimizer"]
+    torch.save(state, tmp_path / "old.pt")
+    again = SpectralLearner.load(tmp_path / "old.pt")
+    for a, b in zip(learner.f.parameters(), again.f.parameters()):
+        torch.testing.assert_close(a, b)
+    x = torch.arange(20).reshape(-1, 1)
+    again.update(x, x.roll(1, 0))  # and it trains on
+
+
 def test_clip_grad_norm_matches_torch_on_dense_gradients_and_handles_sparse_ones():
     from rlspectral.learner import clip_grad_norm
 
