@@ -38,6 +38,9 @@ def _run_one(target: str, job: dict[str, Any], out: str, threads: int) -> dict[s
         torch.set_num_threads(threads)
     job_dir = Path(out) / job["id"]
     job_dir.mkdir(parents=True, exist_ok=True)
+    done = job_dir / "result.json"
+    if done.exists():  # finished by another process since this sweep listed its jobs: not run twice
+        return json.loads(done.read_text())
     try:
         result = _resolve(target)(job, job_dir)
     except DivergenceError as e:  # a fit that diverged is an outcome of that job: record it, run the others

@@ -26,6 +26,21 @@ def test_resumable_local_sweep(tmp_path):
     assert list(run_sweep("tests.test_sweep:square", jobs, tmp_path, workers=2)) == []  # all done
 
 
+def finish_the_next_job_meanwhile(job, job_dir: Path):
+    """Stands in for a second sweep process on the same folder: while j0 runs, j1 gets finished elsewhere."""
+    if job["id"] == "j0":
+        (job_dir.parent / "j1").mkdir(exist_ok=True)
+        write_result(job_dir.parent / "j1", {"id": "j1", "value": -1})
+    return square(job, job_dir)
+
+
+def test_a_job_finished_by_another_process_after_the_sweep_started_is_not_run_again(tmp_path):
+    jobs = [{"id": f"j{i}", "x": i} for i in range(3)]
+    got = {r["id"]: r["value"] for r in run_sweep("tests.test_sweep:finish_the_next_job_meanwhile", jobs, tmp_path, 1)}
+    assert got == {"j0": 0, "j1": -1, "j2": 4}  # j1's result is the other process's, read back
+    assert not (tmp_path / "j1" / "ran").exists()
+
+
 def diverge_on_odd(job, job_dir: Path):
     from rlspectral.errors import DivergenceError
 
