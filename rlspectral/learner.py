@@ -16,7 +16,7 @@ from torch import Tensor
 
 from rlspectral.config import check, check_choice, check_int, config_dict, is_real
 from rlspectral.errors import CheckpointError, ConfigError, DivergenceError
-from rlspectral.moments import Moments, estimate_moments, rayleigh_ritz
+from rlspectral.moments import Moments, estimate_moments, null_directions, rayleigh_ritz
 from rlspectral.networks import EigenNetwork, NetworkConfig
 from rlspectral.objectives import KOOPMAN_BASELINES, METHODS, make_objective
 from rlspectral.operators import Operator, make_operator
@@ -312,7 +312,8 @@ class SpectralLearner:
                     batches = self.config.final_realign_batches
                 if batches:
                     self.refresh_moments(sampler, batches=batches, batch_size=batch_size)
-                self.realign(max_condition=0.0 if i == steps - 1 else self.config.realign_max_condition)
+                last = i == steps - 1
+                self.realign(max_condition=0.0 if last else self.config.realign_max_condition, complete=last)
             if callback is not None and callback_every and self.step % callback_every == 0:
                 extra = callback(self) or {}
                 stats = {**stats, **extra, "step": self.step, "wall_time_s": time.perf_counter() - start}
@@ -363,7 +364,7 @@ class SpectralLearner:
         return rayleigh_ritz(self.running_C, self.running_Mf)
 
     @torch.no_grad()
-    def realign(self, max_condition: float = 10.0) -> Tensor | None:
+    def realign(self, max_condition: float = 10.0, complete: bool = False) -> Tensor | None:
         """Rayleigh-Ritz step on the output layer: the exact minimizer of the nested objective over mixings of
         the current k outputs, given the running moments.
 
@@ -374,15 +375,21 @@ class SpectralLearner:
         pull is proportional to the gap), come out separated. The running moments and the output layer's Adam
         averages are mapped by B. Returns B [k, k], or ``None`` (nothing changed) when B's condition number exceeds
         ``max_condition``: early on, while the outputs are nearly collinear, the step would amplify noise.
+
+        A numerically rank-deficient span (r < k: an output that vanished or duplicates others) is skipped too,
+        unless ``complete``: then the r Ritz functions become the first r outputs and the dropped near-null
+        directions of M the last k - r (the last step of a fit, so a fit always ends in its Ritz basis).
         """
         if not self._can_realign():
             raise ConfigError("realign needs a nested objective on a self-adjoint operator without constant_mode")
         if self.step == 0 or not float(self.running_Mf.trace()) > 0:
             return None  # no moments yet
         s, basis = self._ritz()
-        if basis.shape[1] < self.config.k:
+        if basis.shape[1] < self.config.k and not complete:
             return None  # the outputs span fewer than k functions: no mixing of them recovers the lost ones
         B = basis * self.objective.optimum_norms(s)
+        if B.shape[1] < self.config.k:
+            B = torch.cat([B, null_directions(self.running_Mf, B.shape[1])], 1)
         if max_condition and float(torch.linalg.cond(B)) > max_condition:
             return None  # outputs still nearly collinear (early training): mixing them would blow up the weights
         layer = self.f.output_layer()

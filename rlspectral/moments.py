@@ -146,6 +146,13 @@ def whiten(M: Tensor, rtol: float | None = None) -> Tensor:
     return V[:, keep] / w[keep].sqrt()
 
 
+def null_directions(M: Tensor, rank: int) -> Tensor:
+    """The ``k - rank`` eigenvectors of the Gram ``M [k, k]`` with the smallest eigenvalues (float64 ``[k, k - rank]``):
+    the directions :func:`whiten` drops, which complete a rank-``rank`` Ritz basis to an invertible mixing."""
+    _, V = torch.linalg.eigh(M.double())
+    return V[:, : M.shape[0] - rank]
+
+
 def rayleigh_ritz(C: Tensor, M: Tensor, rtol: float | None = None) -> tuple[Tensor, Tensor]:
     """Rayleigh-Ritz on a learned span: ``(sigma [r], basis [k, r])`` with ``C basis = M basis diag(sigma)``,
     ``basis`` M-orthonormal and sigma descending, from the moment ``C`` (symmetrized here) and the Gram ``M`` of k

@@ -52,6 +52,36 @@ def test_realign_turns_a_mixed_span_into_ordered_eigenfunctions(method):
     np.testing.assert_allclose(learner.eigenvalues, top, atol=1e-4)
 
 
+def test_a_rank_deficient_span_is_skipped_unless_completed():
+    """An output that vanishes (an extra mode that never left zero, in practice) makes the span rank k - 1:
+    a guarded step declines it; ``complete`` (a fit's last step) puts the k - 1 Ritz functions first, exact, in
+    order, and the null direction last."""
+    n, k, shift = 10, 4, 0.1
+    learner = SpectralLearner(LearnerConfig(obs_shape=(n,), k=k, hidden=(), objective_kwargs={"shift": shift}))
+    X = torch.eye(n)
+    with torch.no_grad():
+        layer = learner.f.output_layer()
+        layer.weight[3] = 0.0  # output 3 vanishes
+        if layer.bias is not None:
+            layer.bias[3] = 0.0
+    F = learner.features(X).detach().double().numpy()
+    top = np.array([0.9, 0.6, 0.4])
+    T, vecs = _operator_on_span(F[:, :3], top, np.linspace(0.3, 0.0, n - 3))
+    learner.running_Mf.copy_(torch.from_numpy(F.T @ F / n))
+    learner.running_Mg.copy_(torch.from_numpy(F.T @ F / n))
+    learner.running_C.copy_(torch.from_numpy(F.T @ (T + shift * np.eye(n)) @ F / n))
+    learner.step = 1
+    w = learner.f.output_layer().weight.detach().clone()
+    assert learner.realign(max_condition=0.0) is None
+    assert torch.equal(learner.f.output_layer().weight, w)
+    B = learner.realign(max_condition=0.0, complete=True)
+    assert B is not None and B.shape == (k, k) and torch.linalg.matrix_rank(B) == k
+    G = learner.features(X).detach().double().numpy()
+    np.testing.assert_allclose(cosine_similarity(G[:, :3], vecs[:, :3])[0], 1.0, atol=1e-4)
+    np.testing.assert_allclose(np.sqrt((G[:, :3] ** 2).mean(0)), np.sqrt(top + shift), rtol=1e-4)
+    assert np.abs(G[:, 3]).max() < 1e-6  # the null direction: still the vanishing output
+
+
 def test_realign_skips_an_ill_conditioned_basis_and_rejects_baselines():
     n, k = 8, 3
     learner = SpectralLearner(LearnerConfig(obs_shape=(n,), k=k, hidden=()))
@@ -124,12 +154,12 @@ def test_fit_guards_its_rayleigh_ritz_steps_except_the_last(monkeypatch):
     calls: list[tuple[int, float]] = []
     realign = SpectralLearner.realign
 
-    def spy(self, max_condition=10.0):
-        calls.append((self.step, max_condition))
-        return realign(self, max_condition)
+    def spy(self, max_condition=10.0, complete=False):
+        calls.append((self.step, max_condition, complete))
+        return realign(self, max_condition, complete)
 
     monkeypatch.setattr(SpectralLearner, "realign", spy)
     learner.fit(PairSampler(buf, learner.operator, seed=0), 50, batch_size=256, progress=False)
-    assert calls == [(20, 2.5), (40, 2.5), (50, 0.0)]
+    assert calls == [(20, 2.5, False), (40, 2.5, False), (50, 0.0, True)]
     with pytest.raises(ValueError, match="realign_max_condition"):
         LearnerConfig(obs_shape=(3,), k=2, realign_max_condition=-1.0)

@@ -60,13 +60,15 @@ def galerkin(net: nn.Module, system: System, x: np.ndarray, w: np.ndarray, batch
 
 
 def score(net: nn.Module, system: System, k: int, nodes: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
-    """Every metric of the module doc for the k lowest-energy outputs of the network (it may have more: extra modes
-    are learned, not scored), plus ``order`` (the scored outputs by energy) and ``norms`` (of every output)."""
+    """Every metric of the module doc for the first k outputs of the network (the learner's order: after a fit's last
+    Rayleigh-Ritz step, ascending Ritz energy; extra modes are learned, not scored), plus ``order`` (the scored outputs
+    by energy) and ``norms`` (of every output). The first k, not the k lowest Rayleigh quotients of all outputs: an
+    extra output left near zero can have any quotient, and picking by quotient would let it displace a learned state."""
     x, w = nodes if nodes is not None else quadrature(system, k)
     F_all, M_all, K_all = galerkin(net, system, x, w)
     d_all = np.diag(M_all).clip(1e-300)
     rq = np.diag(K_all) / d_all
-    order = np.argsort(rq, kind="stable")[:k]
+    order = np.argsort(rq[:k], kind="stable")
     F, M, d = F_all[:, order], M_all[np.ix_(order, order)], d_all[order]
     exact = system.energies(k)
     energies = rq[order]

@@ -41,7 +41,7 @@ class PDEFitConfig:
     omega: tuple[float, ...] = ()
     kinetic: float = 0.5
     modes: int = 16
-    extra_modes: int = 4  # learn modes + N functions, score the lowest-energy ``modes``
+    extra_modes: int = 4  # learn modes + N functions, score the first ``modes`` (Ritz order after the last step)
     method: str = "nested-lora"
     steps: int = 20000
     batch_size: int = 512

@@ -121,7 +121,9 @@ class PDELearner(SpectralLearner):
     def final_realign(self) -> Tensor | None:
         """The last Rayleigh-Ritz step of a fit: the outputs become the Ritz functions of the running moments (refresh
         them on fresh batches first), whatever the signs of the Ritz values and the condition number (nothing is
-        trained after it, so a mode with a value <= 0 left near zero does no harm; the scores normalize each mode)."""
-        if self.step == 0 or self._ritz()[1].shape[1] < self.config.k:
+        trained after it, so a mode with a value <= 0 left near zero does no harm; the scores normalize each mode).
+        A rank-deficient span (an extra mode left at zero) keeps its Ritz functions first and the null directions
+        last (:meth:`SpectralLearner.realign` with ``complete``)."""
+        if self.step == 0:
             return None
-        return SpectralLearner.realign(self, max_condition=0.0)
+        return SpectralLearner.realign(self, max_condition=0.0, complete=True)
