@@ -7,7 +7,7 @@
 
 Resumable: a run whose ``<out>/<id>/result.json`` exists is skipped. ``--steps`` overrides a task's budget (the id
 records it, so runs at different budgets sit side by side). Every method of a task sees the same ``PDEFitConfig``
-defaults: the envelope MLP of ``rlspectral.pde.network`` (tanh 64x64x64), the task's proposal, batch 512, Adam lr 2e-3
+defaults: the envelope MLP of ``rlspectral.pde.network`` (tanh 64x64x64), the task's proposal, batch 1024, Adam lr 2e-3
 with a cosine schedule, 4 extra modes learned and not scored, the operator ``(c - H) / (c - E_1)`` with the default
 shift c (hydrogen 2 |E_k|), and a final Rayleigh-Ritz step on the output layer from 100 fresh batches; seeds change the
 initialization and the samples. These settings were chosen on short 2D-hydrogen probes (seed 0, <= 6000 steps; not
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from rlspectral import report
-from rlspectral.sweep import finished, run_jobs, sweep_parser
+from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
 TASKS: dict[str, dict[str, Any]] = {
     "hydrogen2d": dict(system="hydrogen", dim=2, modes=16, steps=50000),
@@ -102,7 +102,7 @@ def make_jobs(args: Any) -> list[dict[str, Any]]:
             continue
         steps = args.steps or TASKS[task]["steps"]
         variants = [("nested-lora", r) for r in ROUTES] if task == "routes" else [(m, "tangent") for m in args.methods]
-        for seed in range(args.seeds):
+        for seed in seed_range(args):
             for method, route in variants:
                 rid = f"{task}__{method}__{route}__{steps}__s{seed}"
                 jobs.append({"id": rid, "kind": "fit", "task": task, "method": method, "route": route, "steps": steps,

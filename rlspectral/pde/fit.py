@@ -44,7 +44,7 @@ class PDEFitConfig:
     extra_modes: int = 4  # learn modes + N functions, score the first ``modes`` (Ritz order after the last step)
     method: str = "nested-lora"
     steps: int = 20000
-    batch_size: int = 512
+    batch_size: int = 1024  # 512 -> 1024 on 2D hydrogen seed 1 (dev): n = 4 shell cosine 0.985 -> 0.994
     lr: float = 2e-3
     schedule: str = "cosine"
     hidden: tuple[int, ...] = (64, 64, 64)
