@@ -113,6 +113,17 @@ def _doorkey() -> list[str]:
     return out
 
 
+def _doorkey16() -> list[str]:
+    s = {k.split("/", 1)[1]: v for k, v in _json("exploration_hard/summary.json").items()}
+    out = []
+    for name in ("ppo+elliptical c=0.003 ridge=32", "ppo+re3 c=0.003", "ppo"):
+        arm = s[name]
+        out += [str(arm["train_steps_to_0.9_reached"]), str(arm["seeds"])]
+        if name.startswith("ppo+elliptical"):
+            out += [f"{v:.2f}" for v in arm["train_success"]]
+    return out
+
+
 def _mountaincar() -> list[str]:
     s = _json("continuous/summary.json")
     nov, sac = s["MountainCarContinuous-v0/sac+novelty"], s["MountainCarContinuous-v0/sac"]
@@ -152,6 +163,8 @@ CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
     (rf"elliptical bonus in eigenfunction space at coefficient 0\.003 succeeds in\s+{N}/{N} seeds \(training success "
      rf"{N} ± {N}\) vs plain PPO {N}/{N} \({N} ± {N}\) and holds ≥ 0\.9 from\s+{N}k ± {N}k steps on \(RE3 {N}/{N} "
      rf"seeds, {N}k ± {N}k; E3B {N}k ± {N}k", _doorkey),
+    (rf"DoorKey-16x16 at 1M steps: ours {N}/{N} seeds \(training success {N} ± {N}\), RE3 {N}/{N}, PPO {N}/{N}",
+     _doorkey16),
     (rf"flag in {N}/{N} seeds \(plain SAC {N}/{N}\)", _mountaincar),
     (rf"Medium maze RR mean cosine {N} vs ALLO {N}", _pointmaze),
     (rf"NestedLoRA is ≥ 0\.99 as learned on {N} of {N} layouts and ahead of ALLO as published at the same budget "
