@@ -124,6 +124,14 @@ def _doorkey16() -> list[str]:
     return out
 
 
+def _pde() -> list[str]:
+    rows = [r for r in _json("pde_fresh/results.json") if r.get("method") == "nested-lora" and r["steps"] == 50000]
+    out = [str(sum(r["task"] == "hydrogen2d" for r in rows))]
+    for task, fmt in (("hydrogen2d", ".2f"), ("hydrogen3d", ".3f")):
+        out += _pm([100 * r["mean_relative_error"] for r in rows if r["task"] == task], fmt, 1)
+    return out
+
+
 def _mountaincar() -> list[str]:
     s = _json("continuous/summary.json")
     nov, sac = s["MountainCarContinuous-v0/sac+novelty"], s["MountainCarContinuous-v0/sac"]
@@ -165,6 +173,8 @@ CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
      rf"seeds, {N}k ± {N}k; E3B {N}k ± {N}k", _doorkey),
     (rf"DoorKey-16x16 at 1M steps: ours {N}/{N} seeds \(training success {N} ± {N}\), RE3 {N}/{N}, PPO {N}/{N}",
      _doorkey16),
+    (rf"2D hydrogen, 16 states, 50k steps, {N} fresh seeds: mean energy error {N} ± {N} %; 3D hydrogen, 14\s+"
+     rf"states: {N} ± {N} %", _pde),
     (rf"flag in {N}/{N} seeds \(plain SAC {N}/{N}\)", _mountaincar),
     (rf"Medium maze RR mean cosine {N} vs ALLO {N}", _pointmaze),
     (rf"NestedLoRA is ≥ 0\.99 as learned on {N} of {N} layouts and ahead of ALLO as published at the same budget "
