@@ -44,7 +44,8 @@ TASKS: dict[str, dict[str, Any]] = {
 }
 METHODS = ["nested-lora", "nested-omm", "neuralef"]
 ROUTES = ["tangent", "backward", "laplacian-fd"]
-FD_GRIDS = [(20, 24), (24, 32), (30, 40), (40, 48), (50, 64), (60, 64), (80, 80)]  # (half-width L, points per axis)
+# (half-width L, points per axis): boxes growing at h ~ 1.5-2, then the box L = 20 at shrinking h
+FD_GRIDS = [(20, 24), (24, 32), (30, 40), (40, 48), (50, 64), (60, 64), (80, 80), (20, 64), (20, 96), (20, 128)]
 
 
 def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
