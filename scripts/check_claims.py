@@ -116,7 +116,8 @@ def _doorkey() -> list[str]:
 def _doorkey16() -> list[str]:
     s = {k.split("/", 1)[1]: v for k, v in _json("exploration_hard/summary.json").items()}
     out = []
-    for name in ("ppo+elliptical c=0.003 ridge=32", "ppo+re3 c=0.003", "ppo"):
+    peers = ("ppo+e3b c=0.003", "ppo+re3 c=0.003", "ppo+rnd-rllte c=0.003", "ppo")
+    for name in ("ppo+elliptical c=0.003 ridge=32", *peers):
         arm = s[name]
         out += [str(arm["train_steps_to_0.9_reached"]), str(arm["seeds"])]
         if name.startswith("ppo+elliptical"):
@@ -172,7 +173,8 @@ CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
     (rf"elliptical bonus in eigenfunction space at coefficient 0\.003 succeeds in\s+{N}/{N} seeds \(training success "
      rf"{N} ± {N}\) vs plain PPO {N}/{N} \({N} ± {N}\) and holds ≥ 0\.9 from\s+{N}k ± {N}k steps on \(RE3 {N}/{N} "
      rf"seeds, {N}k ± {N}k; E3B {N}k ± {N}k", _doorkey),
-    (rf"DoorKey-16x16 at 1M steps: ours {N}/{N} seeds \(training success {N} ± {N}\), RE3 {N}/{N}, PPO {N}/{N}",
+    (rf"DoorKey-16x16 at 1M steps: ours {N}/{N} seeds \(training success {N} ± {N}\), E3B {N}/{N}, RE3 {N}/{N}, "
+     rf"RND {N}/{N}, PPO {N}/{N}",
      _doorkey16),
     (rf"2D hydrogen, 16 states, 50k steps, {N} fresh seeds: mean energy error {N} ± {N} %, every shell's\s+"
      rf"cosine ≥ 0\.99 on {N}/{N} seeds; 3D hydrogen, 14 states: {N} ± {N} %", _pde),
