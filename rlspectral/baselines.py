@@ -81,8 +81,10 @@ PUBLISHED: dict[str, dict[str, Any]] = {
 _LAYOUTS = ("GridMaze-7", "GridMaze-9", "GridMaze-17", "GridMaze-19", "GridMaze-26", "GridMaze-32", "GridRoom-1",
             "GridRoom-4", "GridRoom-16", "GridRoom-32", "GridRoom-64", "GridRoomSym-4")  # fmt: skip
 PUBLISHED_SCORES: dict[str, dict[str, float]] = {
-    "allo": dict(zip(_LAYOUTS, (0.9996, 0.9989, 0.9994, 0.9989, 0.9984, 0.9908, 0.9912, 0.9965, 0.9990, 0.9982,
-                                0.9917, 0.8411))),  # fmt: skip
-    "ggdo": dict(zip(_LAYOUTS, (0.2959, 0.3755, 0.9993, 0.9936, 0.9331, 0.8014, 0.9906, 0.9073, 0.9980, 0.9857,
-                                0.7617, 0.8326))),  # fmt: skip
+    "allo": dict(
+        zip(_LAYOUTS, (0.9996, 0.9989, 0.9994, 0.9989, 0.9984, 0.9908, 0.9912, 0.9965, 0.9990, 0.9982, 0.9917, 0.8411))
+    ),  # fmt: skip
+    "ggdo": dict(
+        zip(_LAYOUTS, (0.2959, 0.3755, 0.9993, 0.9936, 0.9331, 0.8014, 0.9906, 0.9073, 0.9980, 0.9857, 0.7617, 0.8326))
+    ),  # fmt: skip
 }

@@ -104,13 +104,19 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(row)
     header = ["layout", "(B^-1)^2 map (the library's): as learned, per seed", "after RR", "diverged",
               "bound: as learned, per seed", "bound: after RR", "bound: diverged"]  # fmt: skip
-    title = (f"**NestedLoRA at the fit defaults, development seeds {args.seeds}: Adam's squared average after a "
-             f"Rayleigh-Ritz step mapped by (B^-1)^2 or bounded** ({time.time() - t0:.0f} s this call)")
+    title = (
+        f"**NestedLoRA at the fit defaults, development seeds {args.seeds}: Adam's squared average after a "
+        f"Rayleigh-Ritz step mapped by (B^-1)^2 or bounded** ({time.time() - t0:.0f} s this call)"
+    )
     means = {c: float(np.mean([r["mean_cosine_similarity"] for r in runs if r["carry"] == c and not r["diverged"]]))
              for c in ("independent", "bound")}  # fmt: skip
-    lines = [title, "", *report.markdown_table(header, rows), "",
-             f"Mean over the fits that did not diverge: (B^-1)^2 {means['independent']:.4f}, "
-             f"bound {means['bound']:.4f}."]
+    lines = [
+        title,
+        "",
+        *report.markdown_table(header, rows),
+        "",
+        f"Mean over the fits that did not diverge: (B^-1)^2 {means['independent']:.4f}, bound {means['bound']:.4f}.",
+    ]
     report.write_markdown(out / "table.md", lines)
     report.write_json(out / "summary.json", {"means": means, "runs": runs})
     print((out / "table.md").read_text())

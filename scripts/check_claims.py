@@ -68,8 +68,12 @@ def _demo() -> list[str]:
     s = _json("demo/summary.json")
     agents, eig = {a["agent"]: a for a in s["agents"]}, s["eigenfunctions"]
     spectral, raw = agents["spectral (frozen)"], agents["raw xy"]
-    return [str(spectral["seeds"]), *_pm(spectral["final_success_rate_per_seed"], ".2f", 1),
-            *_pm(raw["final_success_rate_per_seed"], ".2f", 1), *_pm(eig["mean_cosine_similarity_per_seed"], ".4f", 1)]
+    return [
+        str(spectral["seeds"]),
+        *_pm(spectral["final_success_rate_per_seed"], ".2f", 1),
+        *_pm(raw["final_success_rate_per_seed"], ".2f", 1),
+        *_pm(eig["mean_cosine_similarity_per_seed"], ".4f", 1),
+    ]
 
 
 def _speed() -> list[str]:
@@ -130,8 +134,13 @@ def _pde() -> list[str]:
     h2 = [r for r in _json("pde_final/results.json") if r["method"] == "nested-lora" and r["task"] == "hydrogen2d"]
     h3 = [r for r in _json("pde_fresh/results.json") if r.get("method") == "nested-lora" and r["task"] == "hydrogen3d"]
     ok = sum(r["min_shell_cosine"] >= 0.99 for r in h2)
-    return [str(len(h2)), *_pm([100 * r["mean_relative_error"] for r in h2], ".2f", 1), str(ok), str(len(h2)),
-            *_pm([100 * r["mean_relative_error"] for r in h3], ".3f", 1)]
+    return [
+        str(len(h2)),
+        *_pm([100 * r["mean_relative_error"] for r in h2], ".2f", 1),
+        str(ok),
+        str(len(h2)),
+        *_pm([100 * r["mean_relative_error"] for r in h3], ".3f", 1),
+    ]
 
 
 def _mountaincar() -> list[str]:
@@ -162,6 +171,7 @@ def _graph() -> list[str]:
 
 N = r"([\d.]+)"
 # README pattern (numbers captured in order) -> what the results files give, formatted as printed
+# fmt: off
 CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
     (rf"Final success over {N} independent seeds, each with its own fit: spectral features\s+{N} ± {N} vs raw xy "
      rf"{N} ± {N} \(sample std\), eigenfunctions mean cosine {N} ± {N} as learned", _demo),
@@ -185,6 +195,7 @@ CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
     (rf"On Cora \(largest component, {N} fresh seeds\) the 16 top modes reach mean cosine {N} ± {N} in {N} ± {N} s",
      _graph),
 ]
+# fmt: on
 
 
 def check(readme: str) -> list[str]:

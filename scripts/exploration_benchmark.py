@@ -142,8 +142,12 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
         overrides["bonus_kwargs"] = {"coef": job["coef"], **({"ridge": job["ridge"]} if job.get("ridge") else {})}
     if job.get("view") is not None:
         overrides["view"] = job["view"]
-    spectral = {"k": job.get("k"), "anchored": job.get("anchored"), "operator": job.get("operator"),
-                "svd": job.get("svd")}
+    spectral = {
+        "k": job.get("k"),
+        "anchored": job.get("anchored"),
+        "operator": job.get("operator"),
+        "svd": job.get("svd"),
+    }
     if any(v is not None for v in spectral.values()):
         overrides["spectral"] = {key: v for key, v in spectral.items() if v is not None}
     if bonus not in SPECTRAL_BONUSES and bonus != "none":
@@ -209,10 +213,17 @@ SECTIONS = (
     (f"steps_to_{TARGET}", f"Env steps to {TARGET} greedy success (seeds that got there)", ".3g"),
     (f"sampled_steps_to_{TARGET}", f"Env steps to {TARGET} sampled-action success (seeds that got there)", ".3g"),
     ("train_success", "Success rate of the last 100 training episodes at the end", ".2f"),
-    (f"train_steps_to_{TARGET}", f"Env steps from which the success of the last 100 training episodes stays >= "
-     f"{TARGET} (seeds that got there)", ".3g"),
-    ("train_visited_cells", "Distinct cells the agent stood on per training episode at the end (mean of the last 100; "
-     "runs since 2026-12-01)", ".1f"),
+    (
+        f"train_steps_to_{TARGET}",
+        f"Env steps from which the success of the last 100 training episodes stays >= {TARGET} (seeds that got there)",
+        ".3g",
+    ),
+    (
+        "train_visited_cells",
+        "Distinct cells the agent stood on per training episode at the end (mean of the last 100; "
+        "runs since 2026-12-01)",
+        ".1f",
+    ),
     ("steps_per_s", "Env steps/s (wall clock, evaluations included)", ".0f"),
 )
 STEPS_KEYS = (f"steps_to_{TARGET}", f"sampled_steps_to_{TARGET}", f"train_steps_to_{TARGET}")

@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
                               "episodes": args.episodes, "success": done}  # fmt: skip
         report.write_json(cache_path, cache)
         print(key, done, flush=True)
+
     def column(v: dict[str, Any]) -> tuple[str, float, float]:
         return v["arm"], v["coef"] or 0.0, v.get("ridge") or 0.0
 

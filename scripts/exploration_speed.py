@@ -23,8 +23,15 @@ from stable_baselines3.common.callbacks import BaseCallback
 from rlspectral import report
 from rlspectral.sweep import finished, run_jobs, sweep_parser
 
-ARMS = {"ppo": "none", "ppo+elliptical": "elliptical", "ppo+novelty": "novelty", "ppo+rnd": "rnd", "ppo+e3b": "e3b",
-        "ppo+re3": "re3", "ppo+rnd-rllte": "rnd-rllte"}  # the last three: run with .venv-peers/bin/python
+ARMS = {
+    "ppo": "none",
+    "ppo+elliptical": "elliptical",
+    "ppo+novelty": "novelty",
+    "ppo+rnd": "rnd",
+    "ppo+e3b": "e3b",
+    "ppo+re3": "re3",
+    "ppo+rnd-rllte": "rnd-rllte",
+}  # the last three: run with .venv-peers/bin/python
 SPECTRAL = ("elliptical", "novelty")
 PARTS = ("store", "bonus", "learner")
 

@@ -270,8 +270,15 @@ def run_scale(sizes: tuple[int, ...], timeout: float) -> None:
 
 
 # ----------------------------------------------------------------- summary: <out>/summary.md, figures
-ORDER = ("nested-lora", "nested-omm", "nested-lora-edges", "allo-published", "nested-lora-hops2", "nested-omm-hops2",
-         "allo-published-hops2")
+ORDER = (
+    "nested-lora",
+    "nested-omm",
+    "nested-lora-edges",
+    "allo-published",
+    "nested-lora-hops2",
+    "nested-omm-hops2",
+    "allo-published-hops2",
+)
 
 
 def _load(out: Path, part: str) -> dict[str, list[dict[str, Any]]]:

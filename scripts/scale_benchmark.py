@@ -150,18 +150,37 @@ def _plot(summary: dict[str, Any], path: Path) -> None:
         pts = [(p, summary[f"{variant}/{p}x1"]) for p in (1, 2, 4) if f"{variant}/{p}x1" in summary]
         if not pts:
             continue
-        axes[0].plot([p for p, _ in pts], [s["steps_per_s"] for _, s in pts], style, color=color,
-                     label=f"{variant}, 1 thread each")
+        axes[0].plot(
+            [p for p, _ in pts],
+            [s["steps_per_s"] for _, s in pts],
+            style,
+            color=color,
+            label=f"{variant}, 1 thread each",
+        )
         two = summary.get(f"{variant}/1x2")
         if two:
-            axes[0].plot([1], [two["steps_per_s"]], style[0], color=color, mfc="none", ms=10,
-                         label=f"{variant}, 1 process x 2 threads")
+            axes[0].plot(
+                [1],
+                [two["steps_per_s"]],
+                style[0],
+                color=color,
+                mfc="none",
+                ms=10,
+                label=f"{variant}, 1 process x 2 threads",
+            )
         t = [(p, s["time_to_0.99_s"]) for p, s in pts if s["time_to_0.99_s"] is not None]
         if t and variant == "default":
             axes[1].plot([p for p, _ in t], [v for _, v in t], style, color=color, label=f"{variant}, 1 thread each")
             if two and two["time_to_0.99_s"] is not None:
-                axes[1].plot([1], [two["time_to_0.99_s"]], style[0], color=color, mfc="none", ms=10,
-                             label="1 process x 2 threads")
+                axes[1].plot(
+                    [1],
+                    [two["time_to_0.99_s"]],
+                    style[0],
+                    color=color,
+                    mfc="none",
+                    ms=10,
+                    label="1 process x 2 threads",
+                )
     axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     for ax, ylabel in zip(axes, ("steps/s (log)", "training time to mean cosine 0.99 (s, log)")):
@@ -181,8 +200,13 @@ def main(argv: list[str] | None = None) -> None:
     p = sweep_parser(__doc__, "results/scale", seeds=2, workers=None, ray=False)
     p.add_argument("--layout", default="GridRoom-4")
     p.add_argument("--steps", type=int, default=VARIANTS["default"]["steps"], help="default variant's steps")
-    p.add_argument("--points", nargs="+", default=[f"{n}x{t}" for n, t in POINTS],
-                   choices=[f"{n}x{t}" for n, t in POINTS], help="processes x threads to run (all by default)")
+    p.add_argument(
+        "--points",
+        nargs="+",
+        default=[f"{n}x{t}" for n, t in POINTS],
+        choices=[f"{n}x{t}" for n, t in POINTS],
+        help="processes x threads to run (all by default)",
+    )
     args = p.parse_args(argv)
     points = [(n, t) for n, t in POINTS if f"{n}x{t}" in args.points]
     steps = {"default": args.steps, "no-dedup": min(args.steps, VARIANTS["no-dedup"]["steps"])}

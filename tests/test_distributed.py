@@ -32,8 +32,17 @@ CASES = {
 }
 
 
-FIT = LearnerConfig(obs_shape=(2,), k=4, hidden=(32, 32), fourier_features=8, dedup=True, realign_every=10,
-                    final_realign_batches=3, seed=5, objective_kwargs={"shift": 0.1})
+FIT = LearnerConfig(
+    obs_shape=(2,),
+    k=4,
+    hidden=(32, 32),
+    fourier_features=8,
+    dedup=True,
+    realign_every=10,
+    final_realign_batches=3,
+    seed=5,
+    objective_kwargs={"shift": 0.1},
+)
 FIT_SEED, FIT_STEPS, FIT_BATCH = 6, 30, 256
 
 
@@ -218,8 +227,20 @@ def test_command_line_under_torchrun(tmp_path):
     run = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "-m", "rlspectral.cli"]
     commands = {
         "fit": ["fit", "--steps", "30", "--episodes", "200", "--batch-size", "512", "--threads", "1"],
-        "fit-traj": ["fit-traj", str(tmp_path / "traj.npy"), "--lag", "1", "--k", "3", "--steps", "30",
-                     "--batch-size", "256", "--threads", "1"],  # fmt: skip
+        "fit-traj": [
+            "fit-traj",
+            str(tmp_path / "traj.npy"),
+            "--lag",
+            "1",
+            "--k",
+            "3",
+            "--steps",
+            "30",
+            "--batch-size",
+            "256",
+            "--threads",
+            "1",
+        ],  # fmt: skip
     }
     for name, argv in commands.items():
         out = tmp_path / name

@@ -99,7 +99,8 @@ def test_every_subpackage_is_in_the_wheel():
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     root = Path(__file__).resolve().parents[1]
     listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {
-        ".".join(p.parent.relative_to(root).parts) for p in (root / "rlspectral").rglob("__init__.py")
-    } | {"rlspectral.envs", "rlspectral.agents"}
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "rlspectral").rglob("__init__.py")} | {
+        "rlspectral.envs",
+        "rlspectral.agents",
+    }
     assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages in pyproject.toml"

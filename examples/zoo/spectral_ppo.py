@@ -26,7 +26,11 @@ SCHEDULE = REC["callback"]
 
 hyperparams = {
     f"rlspectral/{name}-Goal-v0": zoo_hyperparams(
-        LEARNER, REC["steps"], schedule=SCHEDULE, policy_kwargs=REC["algo"]["policy_kwargs"], n_envs=REC["n_envs"],
+        LEARNER,
+        REC["steps"],
+        schedule=SCHEDULE,
+        policy_kwargs=REC["algo"]["policy_kwargs"],
+        n_envs=REC["n_envs"],
         **PPO,
     )
     for name in layout_names()
