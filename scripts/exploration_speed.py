@@ -26,6 +26,7 @@ from rlspectral.sweep import finished, run_jobs, sweep_parser
 ARMS = {
     "ppo": "none",
     "ppo+elliptical": "elliptical",
+    "ppo+elliptical-per-step": "elliptical",
     "ppo+novelty": "novelty",
     "ppo+rnd": "rnd",
     "ppo+e3b": "e3b",
@@ -33,6 +34,9 @@ ARMS = {
     "ppo+rnd-rllte": "rnd-rllte",
 }  # the last three: run with .venv-peers/bin/python
 SPECTRAL = ("elliptical", "novelty")
+# ppo+elliptical-per-step: the bonus computed one vectorized step at a time (the callback's path before
+# 2026-12-02) instead of in blocks before each spectral round / the rollout's returns (batch_bonus, the default)
+CALLBACK = {"ppo+elliptical-per-step": {"batch_bonus": False}}
 PARTS = ("store", "bonus", "learner")
 
 
@@ -55,6 +59,8 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
                                  "eval_episodes": 1, "eval_sampled": False}  # fmt: skip
     if ARMS[job["arm"]] not in (*SPECTRAL, "none"):
         overrides["callback"] = {"train_freq": 0}  # RND and the peers need no eigenfunctions
+    if job["arm"] in CALLBACK:
+        overrides["callback"] = CALLBACK[job["arm"]]
     res = train(job["task"], "ppo", "raw", ARMS[job["arm"]], job["steps"], job["seed"], out=job_dir,
                 callbacks=[clock], **overrides)  # fmt: skip
     seconds = clock.last - clock.start

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecNormalize
@@ -494,3 +495,64 @@ def test_elliptical_bonus_default_ridge_is_the_dimension_of_u():
     want = u1 @ torch.linalg.solve(3.0 * torch.eye(3, dtype=torch.float64) + torch.outer(u0, u0), u1)
     np.testing.assert_allclose(bonus(obs, next_obs).numpy(), [want.item()], rtol=1e-6)
     assert bonus.ridge is None and bonus.ridge_value(3) == 3.0
+
+
+@pytest.mark.parametrize("anchored", [False, True])
+def test_elliptical_bonus_in_blocks_equals_one_step_at_a_time(anchored):
+    """``steps`` (one forward pass per block) gives the rewards and the episodic state of ``step`` called once per
+    vectorized step, episode ends, restarts, running-std normalization and anchoring included."""
+    gen = torch.Generator().manual_seed(0)
+    features = EigenFeatures(LearnerConfig(obs_shape=(5,), k=3, hidden=(8,), anchored=anchored))
+    features.loaded.fill_(True)
+    one, block = EllipticalBonus(coef=0.5), EllipticalBonus(coef=0.5)
+    one.features = block.features = features
+    n_envs, n_steps = 3, 24
+    obs = [torch.rand(n_envs, 5, generator=gen)]
+    nxt, new, dones = [], [], []
+    for t in range(n_steps):
+        nxt.append(torch.rand(n_envs, 5, generator=gen))
+        dones.append(np.array([t % 4 == 3, t % 7 == 6, t == 10]))
+        new.append(torch.where(torch.as_tensor(dones[-1])[:, None], torch.rand(n_envs, 5, generator=gen), nxt[-1]))
+        obs.append(new[-1])
+    want = torch.stack([one.step(obs[t], nxt[t], dones[t], new[t]) for t in range(n_steps)])
+    got, start = [], 0
+    for size in (5, 1, 11, 7):  # blocks of any length, cut anywhere
+        s = slice(start, start + size)
+        got.append(block.steps(torch.stack(obs[s]).numpy(), torch.stack(nxt[s]).numpy(), np.stack(dones[s]),
+                               torch.stack(new[s]).numpy()))  # fmt: skip
+        start += size
+    assert torch.count_nonzero(want) == want.numel()
+    torch.testing.assert_close(torch.cat(got), want, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(block.inverse, one.inverse, rtol=1e-6, atol=1e-8)
+    assert block.rms.count == one.rms.count
+
+
+def test_batched_bonus_gives_the_per_step_bonus_in_ppo():
+    """SpectralCallback(batch_bonus=True) writes the per-step path's intrinsic rewards into the rollouts: spectral
+    rounds fall mid-rollout (train_freq 100, rollouts of 2 x 64 steps) and the bonus of the steps before a round
+    must come from the eigenfunctions before it."""
+
+    def run(batch_bonus: bool) -> tuple[list[np.ndarray], list[float]]:
+        env = VecNormalize(grid_env(), norm_obs=True, norm_reward=False)
+        model = PPO("MlpPolicy", env, seed=0, n_steps=64, batch_size=64, n_epochs=1,
+                    rollout_buffer_class=BonusRolloutBuffer)  # fmt: skip
+        cb = SpectralCallback(learner={"k": 4, "hidden": [16], "seed": 1}, train_freq=100, gradient_steps=2,
+                              learning_starts=100, batch_size=64, seed=2, bonus=EllipticalBonus(coef=1.0),
+                              batch_bonus=batch_bonus)  # fmt: skip
+        seen: list[np.ndarray] = []
+
+        class Grab(BaseCallback):
+            def _on_step(self) -> bool:
+                return True
+
+            def _on_rollout_end(self) -> None:
+                seen.append(self.model.rollout_buffer.intrinsic.copy())
+
+        model.learn(64 * 2 * 4, callback=[cb, Grab()])
+        return seen, list(cb._intrinsic_returns)
+
+    (per_step, ret_a), (batched, ret_b) = run(False), run(True)
+    assert len(per_step) == 4 and np.count_nonzero(per_step[-1]) > 0
+    for a, b in zip(per_step, batched):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ret_b, ret_a, rtol=1e-4, atol=1e-6)

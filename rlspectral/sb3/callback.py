@@ -69,6 +69,10 @@ class SpectralCallback(BaseCallback):
     :param bonus: an intrinsic reward (needs ``BonusReplayBuffer`` / ``BonusRolloutBuffer`` in the agent).
     :param push: copy the updated eigenfunctions into the policy's extractors.
     :param max_fragment: longest episode piece handed to the buffer at once (for never-ending episodes).
+    :param batch_bonus: on-policy, compute a per-step bonus in blocks (:meth:`IntrinsicReward.steps`): the steps
+        are recorded as they come and their bonus computed together before the next spectral round or the
+        rollout's returns, whichever comes first (the same eigenfunctions, so the same rewards up to float
+        rounding; one forward pass per block instead of one per step).
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class SpectralCallback(BaseCallback):
         push: bool = True,
         max_fragment: int = 1000,
         seed: int | None = None,
+        batch_bonus: bool = True,
         verbose: int = 0,
     ):
         super().__init__(verbose)
@@ -90,7 +95,8 @@ class SpectralCallback(BaseCallback):
         self.train_freq, self.gradient_steps = int(train_freq), int(gradient_steps)
         self.learning_starts, self.batch_size = int(learning_starts), int(batch_size)
         self.buffer_size, self.max_fragment, self.seed = int(buffer_size), int(max_fragment), seed
-        self.bonus, self.push = bonus, push
+        self.bonus, self.push, self.batch_bonus = bonus, push, bool(batch_bonus)
+        self._pending: list[tuple[np.ndarray, ...]] = []  # steps whose bonus is not computed yet (batch_bonus)
         self.learner: SpectralLearner | None = None
         self._initialized = False
         self._next_round = self.learning_starts
@@ -193,6 +199,8 @@ class SpectralCallback(BaseCallback):
             self.bonus.setup(self.model.observation_space, self.model.action_space, self.training_env.num_envs,
                              self.model.device)  # fmt: skip
             self.model.rollout_buffer.rollout_bonus = self.bonus
+        elif self.batch_bonus:
+            self.model.rollout_buffer.before_returns = self._flush_bonus
 
     # ----------------------------------------------------------------- per step
     def _original_obs(self) -> np.ndarray:
@@ -226,12 +234,16 @@ class SpectralCallback(BaseCallback):
         t2 = time.perf_counter()
         self.timing["store"] += t1 - t0
         self.timing["bonus"] += t2 - t1
-        self._track_returns(dones, infos, bonus)
+        self._track_extrinsic(dones, infos)
+        if bonus is not None:
+            self._track_intrinsic(dones, bonus)
         if self.learner is not None and self.train_freq > 0 and self.num_timesteps >= self._next_round:
             while self._next_round <= self.num_timesteps:  # rounds at learning_starts + j * train_freq
                 self._next_round += self.train_freq
+            self._flush_bonus()  # the recorded steps get their bonus from the eigenfunctions they were taken with
+            t3 = time.perf_counter()
             self._train_round()
-            self.timing["learner"] += time.perf_counter() - t2
+            self.timing["learner"] += time.perf_counter() - t3
         return True
 
     def _bonus_step(
@@ -248,24 +260,44 @@ class SpectralCallback(BaseCallback):
             truncated = np.array([bool(d and info.get("TimeLimit.truncated", False)) for d, info in zip(dones, infos)])
             self.model.rollout_buffer.add_transition(next_obs, np.asarray(dones, bool) & ~truncated, truncated)
             return None
-        bonus = self.bonus(obs, next_obs, update_stats=self._is_on_policy).numpy()
+        dones = np.array(dones, dtype=bool)
+        if self._is_on_policy and self.batch_bonus:  # computed by _flush_bonus, with the steps around it
+            step = (np.array(obs, copy=True), next_obs, dones, np.array(new_obs, copy=True))
+            self._pending.append((*step, np.array(self.model.rollout_buffer.pos)))
+            return None
+        bonus = self.bonus.step(obs, next_obs, dones, new_obs, update_stats=self._is_on_policy).numpy()
         if self._is_on_policy:
             self.model.rollout_buffer.add_intrinsic(bonus)
-        self.bonus.observe(torch.as_tensor(next_obs))
-        self.bonus.episode_end(np.asarray(dones, dtype=bool), new_obs)
         return bonus
 
-    def _track_returns(self, dones: np.ndarray, infos: list[dict], bonus: np.ndarray | None) -> None:
-        """Per-env episode returns, extrinsic (the Monitor's, i.e. before VecNormalize) and intrinsic apart."""
+    def _flush_bonus(self) -> None:
+        """The bonus of the recorded steps (batch_bonus), written to their rollout-buffer slots."""
+        if not self._pending:
+            return
+        t0 = time.perf_counter()
+        obs, next_obs, dones, new_obs, slots = (np.stack(a) for a in zip(*self._pending))
+        self._pending = []
+        bonus = self.bonus.steps(obs, next_obs, dones, new_obs, update_stats=True).numpy()
+        self.model.rollout_buffer.intrinsic[slots] = bonus
+        for b, d in zip(bonus, dones):
+            self._track_intrinsic(d, b)
+        self.timing["bonus"] += time.perf_counter() - t0
+
+    def _track_extrinsic(self, dones: np.ndarray, infos: list[dict]) -> None:
+        """Per-env extrinsic episode returns (the Monitor's, i.e. before VecNormalize)."""
         self._extrinsic_now += np.asarray(self.locals.get("rewards", 0.0), dtype=np.float64)
-        if bonus is not None:
-            self._intrinsic_now += bonus
         for i, done in enumerate(dones):
             if done:
                 episode = infos[i].get("episode")
                 self._extrinsic_returns.append(float(episode["r"]) if episode else float(self._extrinsic_now[i]))
-                self._intrinsic_returns.append(float(self._intrinsic_now[i]))
-                self._extrinsic_now[i] = self._intrinsic_now[i] = 0.0
+                self._extrinsic_now[i] = 0.0
+
+    def _track_intrinsic(self, dones: np.ndarray, bonus: np.ndarray) -> None:
+        """Per-env intrinsic episode returns, one vectorized step at a time."""
+        self._intrinsic_now += bonus
+        for i in np.flatnonzero(dones):
+            self._intrinsic_returns.append(float(self._intrinsic_now[i]))
+            self._intrinsic_now[i] = 0.0
 
     @property
     def _is_on_policy(self) -> bool:
@@ -335,6 +367,7 @@ class SpectralCallback(BaseCallback):
             )
 
     def _on_training_end(self) -> None:
+        self._flush_bonus()  # steps of a rollout stopped early: the bonus's episodic state stays in step
         if self.stream is not None:
             self.stream.flush()
         if self.learner is not None and self.learner.step == 0:

@@ -10,6 +10,7 @@ Either way :meth:`compute_returns_and_advantage` adds the bonus to the (possibly
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +32,7 @@ class BonusRolloutBuffer(RolloutBuffer):
     """
 
     rollout_bonus: RolloutIntrinsicReward | None = None
+    before_returns: Callable[[], None] | None = None  # the callback's flush of a batched per-step bonus
 
     def reset(self) -> None:
         super().reset()
@@ -82,6 +84,8 @@ class BonusRolloutBuffer(RolloutBuffer):
         )
 
     def compute_returns_and_advantage(self, last_values: torch.Tensor, dones: np.ndarray) -> None:
+        if self.before_returns is not None:
+            self.before_returns()
         if self.rollout_bonus is not None:
             bonus = np.asarray(self.rollout_bonus.rollout_rewards(self.rollout_samples()), dtype=np.float32)
             if bonus.shape != (self.buffer_size, self.n_envs):
