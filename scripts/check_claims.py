@@ -129,6 +129,14 @@ def _doorkey16() -> list[str]:
     return out
 
 
+def _multiroom() -> list[str]:
+    s = {k.split("/", 1)[1]: v for k, v in _json("exploration_multiroom/summary.json").items()}
+    arms = ("ppo+elliptical c=0.003 ridge=32", "ppo+e3b c=0.003", "ppo+re3 c=0.003", "ppo+rnd-rllte c=0.003", "ppo")
+    out = [x for name in arms for x in (str(s[name]["train_steps_to_0.9_reached"]), str(s[name]["seeds"]))]
+    cost = _json("exploration_speed_batched/summary.json")["ppo+elliptical"]["cost"][0]
+    return [*out, f"{100 * cost:.1f}"]
+
+
 def _pde() -> list[str]:
     """2D hydrogen from the batch-2048 final seeds, 3D hydrogen from the batch-1024 fresh seeds."""
     h2 = [r for r in _json("pde_final/results.json") if r["method"] == "nested-lora" and r["task"] == "hydrogen2d"]
@@ -186,6 +194,8 @@ CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
     (rf"DoorKey-16x16 at 1M steps: ours {N}/{N} seeds \(training success {N} ± {N}\), E3B {N}/{N}, RE3 {N}/{N}, "
      rf"RND {N}/{N}, PPO {N}/{N}",
      _doorkey16),
+    (rf"MultiRoom-N4-S5 at 500k: ours {N}/{N} seeds, E3B {N}/{N}, RE3 {N}/{N}, RND {N}/{N}, PPO {N}/{N}; cost {N} % "
+     rf"of PPO's steps/s", _multiroom),
     (rf"2D hydrogen, 16 states, 50k steps, {N} fresh seeds: mean energy error {N} ± {N} %, every shell's\s+"
      rf"cosine ≥ 0\.99 on {N}/{N} seeds; 3D hydrogen, 14 states: {N} ± {N} %", _pde),
     (rf"flag in {N}/{N} seeds \(plain SAC {N}/{N}\)", _mountaincar),
