@@ -88,11 +88,7 @@ class IntrinsicReward:
 
     def _scale(self, r: Tensor, update_stats: bool) -> Tensor:
         """``coef * r / std`` of one vectorized step's unscaled rewards ``r`` ``[n]``."""
-        if self.normalize:
-            if update_stats and self.ready:
-                self.rms.update(r.double().numpy())
-            r = r / float(np.sqrt(self.rms.var + 1e-8)) if self.rms.count > 1 else r
-        return self.coef * r
+        return self._scale_steps(r.unsqueeze(0), update_stats)[0]
 
     def _scale_steps(self, r: Tensor, update_stats: bool) -> Tensor:
         """:meth:`_scale` of ``S`` consecutive steps ``r`` ``[S, n]``: the running std moves step by step."""
