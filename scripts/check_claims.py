@@ -152,7 +152,7 @@ def _pde() -> list[str]:
 
 
 def _mountaincar() -> list[str]:
-    s = _json("continuous/summary.json")
+    s = _json("mountaincar_fresh/summary.json")
     nov, sac = s["MountainCarContinuous-v0/sac+novelty"], s["MountainCarContinuous-v0/sac"]
     return [str(nov["flag_seeds"]), str(nov["seeds"]), str(sac["flag_seeds"]), str(sac["seeds"])]
 
@@ -198,7 +198,7 @@ CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
      rf"of PPO's steps/s", _multiroom),
     (rf"2D hydrogen, 16 states, 50k steps, {N} fresh seeds: mean energy error {N} ± {N} %, every shell's\s+"
      rf"cosine ≥ 0\.99 on {N}/{N} seeds; 3D hydrogen, 14 states: {N} ± {N} %", _pde),
-    (rf"flag in {N}/{N} seeds \(plain SAC {N}/{N}\)", _mountaincar),
+    (rf"flag in {N}/{N} seeds \(plain SAC {N}/{N}; fresh seeds\)", _mountaincar),
     (rf"Medium maze RR mean cosine {N} vs ALLO {N}", _pointmaze),
     (rf"NestedLoRA is ≥ 0\.99 as learned on {N} of {N} layouts and ahead of ALLO as published at the same budget "
      rf"on {N} of {N}", _fresh_counts),
