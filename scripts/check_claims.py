@@ -100,7 +100,9 @@ def _koopman() -> list[str]:
 
 def _shaping() -> list[str]:
     s = _json("shaping_fresh/summary.json")
-    return [f"{s[f'GridMaze-19/{v}']['steps_to_0.9_mean'] / 1000:.0f}" for v in ("shape-learned", "sparse")]
+    learned, sparse = s["GridMaze-19/shape-learned"], s["GridMaze-19/sparse"]
+    censored = "≥" if sparse["reached"] < sparse["seeds"] else ""  # a seed counted at the budget: a lower bound
+    return [f"{learned['steps_to_0.9_mean'] / 1000:.0f}", censored, f"{sparse['steps_to_0.9_mean'] / 1000:.0f}"]
 
 
 def _doorkey() -> list[str]:
@@ -187,7 +189,7 @@ CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
     (rf"50 modes as learned {N}–{N} on {N} layouts \(GridMaze-32 {N}\s+and GridRoom-64 {N} vs the published "
      rf"0\.736 / 0\.742\), `allo-tuned` {N}–{N}", _k50),  # fmt: skip
     (rf"implied timescales within {N}% of the reference on average over 3 seeds\s+\(worst run {N}%\)", _koopman),
-    (rf"90%\s+DQN\s+success\s+in {N}k vs ≥ {N}k steps \(sparse\) on GridMaze-19", _shaping),
+    (rf"90%\s+DQN\s+success\s+in {N}k vs (≥?) ?{N}k steps \(sparse\) on GridMaze-19", _shaping),
     (rf"elliptical bonus in eigenfunction space at coefficient 0\.003 succeeds in\s+{N}/{N} seeds \(training success "
      rf"{N} ± {N}\) vs plain PPO {N}/{N} \({N} ± {N}\) and holds ≥ 0\.9 from\s+{N}k ± {N}k steps on \(RE3 {N}/{N} "
      rf"seeds, {N}k ± {N}k; E3B {N}k ± {N}k", _doorkey),
