@@ -77,9 +77,14 @@ def _demo() -> list[str]:
 
 
 def _speed() -> list[str]:
-    cpu = [r["time_to_0.99_s"] for r in _seed_results("speed", "nested-lora")]
+    """NestedLoRA's time to 0.99 (fresh seeds on the CPU, development seeds on the GPU) and ALLO-as-published's time
+    to 0.95 after Rayleigh-Ritz over NestedLoRA's as learned, per seed; sample std."""
+    lora = {r["seed"]: r for r in _seed_results("speed_fresh", "nested-lora")}
+    allo = _seed_results("speed_fresh", "allo+published")
+    ratio = [r["rr_time_to_0.95_s"] / lora[r["seed"]]["time_to_0.95_s"] for r in allo]
     gpu = [r["time_to_0.99_s"] for r in _seed_results("speed_gpu", "nested-lora")]
-    return [*_pm(cpu, ".1f"), *_pm(gpu, ".1f")]
+    cpu = [r["time_to_0.99_s"] for r in lora.values()]
+    return [*_pm(cpu, ".1f", 1), *_pm(ratio, ".1f", 1), *_pm(gpu, ".1f", 1)]
 
 
 def _k50() -> list[str]:
@@ -185,7 +190,8 @@ N = r"([\d.]+)"
 CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
     (rf"Final success over {N} independent seeds, each with its own fit: spectral features\s+{N} ± {N} vs raw xy "
      rf"{N} ± {N} \(sample std\), eigenfunctions mean cosine {N} ± {N} as learned", _demo),
-    (rf"reach mean cosine 0\.99 on GridRoom-4 in\s+{N} ± {N} s on a 2-core CPU and {N} ± {N} s on an H100", _speed),
+    (rf"reach mean cosine 0\.99 on GridRoom-4 in\s+{N} ± {N} s on a 2-core CPU \(fresh seeds; ALLO as published needs "
+     rf"{N} ± {N}× as long for 0\.95, even after\s+Rayleigh–Ritz\) and {N} ± {N} s on an H100", _speed),  # fmt: skip
     (rf"50 modes as learned {N}–{N} on {N} layouts \(GridMaze-32 {N}\s+and GridRoom-64 {N} vs the published "
      rf"0\.736 / 0\.742\), `allo-tuned` {N}–{N}", _k50),  # fmt: skip
     (rf"implied timescales within {N}% of the reference on average over 3 seeds\s+\(worst run {N}%\)", _koopman),
