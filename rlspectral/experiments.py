@@ -106,3 +106,11 @@ def published_settings(method: str) -> dict[str, Any]:
     out["hidden"] = tuple(p["hidden"])
     out["episodes"] = p["transitions"] // p["episode_length"]
     return out
+
+
+def published_at_pairs(method: str, steps: int) -> dict[str, Any]:
+    """:func:`published_settings` with ``steps`` rescaled so that the fit sees the pairs (steps x batch) of
+    ``steps`` default-batch steps: the authors' settings at this package's pairs budget."""
+    out = published_settings(method)
+    out["steps"] = steps * GridFitConfig().batch_size // out["batch_size"]
+    return out

@@ -25,7 +25,7 @@ import numpy as np
 
 from rlspectral import report
 from rlspectral.baselines import PUBLISHED_SCORES
-from rlspectral.experiments import GridFitConfig, fit_gridworld, published_settings
+from rlspectral.experiments import GridFitConfig, fit_gridworld, published_at_pairs
 from rlspectral.harness import SCALAR_KEYS
 from rlspectral.plots import pyplot, save_figure
 from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
@@ -53,9 +53,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     variant = job.get("variant", job["config"]["method"])
     config = dict(job["config"])
     if variant.endswith("+published"):  # the authors' settings at this sweep's pairs budget (steps x batch)
-        published = published_settings(config["method"])
-        config["steps"] = config["steps"] * GridFitConfig().batch_size // published["batch_size"]
-        config.update(published)
+        config.update(published_at_pairs(config["method"], config["steps"]))
     cfg = GridFitConfig(**config)
     m = fit_gridworld(cfg, out=job_dir if job.get("artifacts") else None, progress=False)
     keep = (*SCALAR_KEYS, "cosine_similarity", "rr_cosine_similarity")

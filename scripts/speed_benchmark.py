@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from rlspectral import report
-from rlspectral.experiments import GridFitConfig, published_settings
+from rlspectral.experiments import GridFitConfig, published_at_pairs
 from rlspectral.plots import pyplot, save_figure, seed_band, seed_curves
 from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
@@ -114,15 +114,9 @@ def main(argv: list[str] | None = None) -> None:
         for s in seed_range(args)
         for m in METHODS
     ]
-    published = published_settings("allo")  # the same pairs (steps x batch) and pairs between evaluations
-    scale = GridFitConfig().batch_size // published["batch_size"]
-    allo = {
-        **base,
-        "method": "allo",
-        **published,
-        "steps": args.steps * scale,
-        "eval_every": base["eval_every"] * scale,
-    }
+    published = published_at_pairs("allo", args.steps)  # the same pairs, and the same pairs between evaluations
+    scale = published["steps"] // args.steps
+    allo = {**base, "method": "allo", **published, "eval_every": base["eval_every"] * scale}
     jobs += [
         {"id": f"allo+published__s{s}", "variant": "published", "config": {**allo, "seed": s}} for s in seed_range(args)
     ]

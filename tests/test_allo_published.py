@@ -200,3 +200,11 @@ def test_allo_tuned_reproduces_the_earlier_allo_exactly():
         with torch.no_grad():
             F -= 0.05 * grad
     assert torch.equal(obj.eigenvalues(torch.ones(k), torch.ones(k)), 1.0 + duals.diagonal())
+
+
+def test_published_at_pairs_keeps_the_pairs_budget_of_default_batch_steps() -> None:
+    from rlspectral.experiments import GridFitConfig, published_at_pairs
+
+    cfg = published_at_pairs("allo", 5000)
+    assert cfg["batch_size"] == 1024
+    assert cfg["steps"] * cfg["batch_size"] == 5000 * GridFitConfig().batch_size
