@@ -24,6 +24,7 @@ and the eigenvalues against a brute-force transfer matrix on a fine grid). Noise
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,6 +33,8 @@ import numpy as np
 from scipy.special import comb, roots_legendre
 
 from rlspectral.errors import ConfigError
+
+_ASIN = np.frompyfunc(math.asin, 1, 1)
 
 Array = np.ndarray
 
@@ -79,9 +82,14 @@ class NoisyLogisticMap:
         return np.where(np.abs(xi) <= 0.5, c * np.cos(np.pi * xi) ** self.N, 0.0)
 
     def noise(self, size: int | tuple[int, ...], rng: np.random.Generator) -> Array:
-        """Exact samples of xi: ``arcsin(2 B - 1) / pi`` with ``B ~ Beta((N+1)/2, (N+1)/2)``."""
+        """Exact samples of xi: ``arcsin(2 B - 1) / pi`` with ``B ~ Beta((N+1)/2, (N+1)/2)``.
+
+        The arcsine is C's (``math.asin``), not numpy's: numpy picks its vectorized arcsine by the CPU's instruction
+        set, and the map is chaotic (a last-bit difference doubles every step), so a seed's trajectory could depend on
+        the machine after ~50 steps. Every other operation of a step is exactly rounded."""
         a = 0.5 * (self.N + 1)
-        return np.arcsin(2.0 * rng.beta(a, a, size) - 1.0) / np.pi
+        b = 2.0 * rng.beta(a, a, size) - 1.0
+        return np.asarray(_ASIN(b), dtype=np.float64) / math.pi
 
     def transition_density(self, x: Array, y: Array) -> Array:
         """``p(y | x) = c_N cos^N(pi (y - F(x)))`` (broadcasting)."""

@@ -160,3 +160,11 @@ def test_nested_lora_svd_learns_the_logistic_map_and_the_model_reloads(system, t
     np.testing.assert_allclose(reloaded, fitted, rtol=1e-6, atol=1e-8)
     with pytest.raises(ConfigError, match="needs two networks"):
         TrajFitConfig(estimator="svd", svd=False)
+
+
+def test_a_seed_gives_the_same_trajectory_on_every_machine(system):
+    """The map is chaotic (a last-bit difference doubles every step), so step 300 of seed 0 pins every operation of
+    the sampler's arithmetic: a seed's data (and every per-seed number of scripts/koopman_logistic.py) must not depend
+    on the CPU's instruction set or on library versions."""
+    x = system.trajectories(1, 300, seed=0)[0, -1, 0]
+    assert x.hex() == "0x1.eb79e5f424bb0p-3"
