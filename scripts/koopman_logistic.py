@@ -261,11 +261,12 @@ def summarize(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None
     est_cols = [f"{e}_{key}" for e in ESTIMATORS for key in ("hausdorff", "leading_mean_err", "pred_err_mean")]
     report.write_csv(out / "results.csv", flat, cols + est_cols)
     mu, sv = system.eigenvalues, system.singular_values
+    steps = "/".join(str(s) for s in sorted({r["steps"] for r in fits if r["method"] != "oracle"})) or STEPS
     lines = [
         "# Noisy logistic map (N = 20): learned vs exact spectrum",
         "",
         f"{SAMPLES} training samples (one trajectory per seed), lag 1, k = {K} functions (with the constant), "
-        f"{STEPS} steps of batch {COMMON['batch_size']}; '±' is the sample std (ddof=1) over seeds.",
+        f"{steps} steps of batch {COMMON['batch_size']}; '±' is the sample std (ddof=1) over seeds.",
         "",
         "exact eigenvalues (leading): " + ", ".join(f"{z.real:+.4f}{z.imag:+.4f}i" for z in mu[: LEADING + 1]),
         "",
