@@ -18,8 +18,10 @@ removal, two lobes = the same network without the constant output, to which the 
 the floor that 50,000 samples set.
 
 Metrics (every method through the same post-processing, rlspectral.koopman.estimators): singular values of the
-whitened cross-covariance vs exact; eigenvalues of two Koopman matrices on the learned functions, the Galerkin
-``C00^-1 C01`` on f and the truncated SVD of (f, g) (``svd_koopman_model``): directed Hausdorff distance from the
+whitened cross-covariance vs exact; eigenvalues of three Koopman matrices on the learned functions, the Galerkin
+``C00^-1 C01`` on f, the truncated SVD of (f, g) (``svd_koopman_model``) and ``svd-rank``, the same truncated to the
+rank that maximizes VAMP-E on a separate 10,000-step validation trajectory (``select_rank``; the same rule for every
+method and the oracle; the data that picks one integer is not used otherwise): directed Hausdorff distance from the
 learned to the exact eigenvalues (the paper's metric) and, for each of the 5 leading non-trivial exact eigenvalues,
 the distance to the nearest learned one; held-out VAMP-2 / VAMP-E; the error of ``E[g(x_{t+n}) | x_t]`` for
 g = cos 2 pi x, sin 2 pi x, x and n = 1..20 at 256 held-out start points against the exact conditional expectation
@@ -39,6 +41,7 @@ from rlspectral.plots import pyplot, save_figure
 from rlspectral.sweep import finished, run_jobs, seed_range, sweep_parser
 
 N_NOISE, K, SAMPLES, TEST_SEED = 20, 20, 50_000, 10_000
+VALID, VALID_SEED = 10_000, 20_000  # validation trajectory of seed VALID_SEED + seed: picks the svd-rank truncation
 STEPS = 2000
 COMMON: dict[str, Any] = dict(
     lag=1, k=K, batch_size=1024, lr=1e-3, hidden=(128, 128), fourier_features=32, fourier_scale=1.0,
@@ -50,7 +53,7 @@ METHODS: dict[str, str] = {  # name -> TrajFitConfig.method ("" = not an rlspect
     "dpnet": "dpnet",
     "deeptime-vampnet": "",
 }
-ESTIMATORS = ("galerkin", "svd")
+ESTIMATORS = ("galerkin", "svd", "svd-rank")
 HORIZON, STARTS, LEADING = 20, 256, 5
 
 
@@ -71,9 +74,9 @@ def observables(x: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(2 * np.pi * x), np.sin(2 * np.pi * x), x], axis=1)
 
 
-def data(seed: int) -> np.ndarray:
-    """The 1-D trajectory ``[SAMPLES + 1]`` of a seed (training) or of TEST_SEED (held out)."""
-    return _system().trajectories(1, SAMPLES, seed=seed)[0, :, 0]
+def data(seed: int, samples: int = SAMPLES) -> np.ndarray:
+    """The 1-D trajectory ``[samples + 1]`` of a seed (training), of TEST_SEED (held out) or of VALID_SEED + seed."""
+    return _system().trajectories(1, samples, seed=seed)[0, :, 0]
 
 
 def exact_bases(system) -> tuple[Any, Any]:
@@ -131,11 +134,13 @@ def deeptime_vampnet(x0: np.ndarray, x1: np.ndarray, seed: int, steps: int) -> t
     return features(lobe), features(lobe_t), wall
 
 
-def evaluate(f, g, train: np.ndarray, test: np.ndarray) -> dict[str, Any]:
-    """Every metric of one pair of feature maps ``f, g: [n] states -> [n, k]`` (module doc)."""
+def evaluate(f, g, train: np.ndarray, test: np.ndarray, valid: np.ndarray) -> dict[str, Any]:
+    """Every metric of one pair of feature maps ``f, g: [n] states -> [n, k]`` (module doc); ``valid`` only picks
+    the rank of the ``svd-rank`` model."""
     from rlspectral.koopman import (
         covariances,
         koopman_model,
+        select_rank,
         singular_values,
         svd_koopman_model,
         vamp2_score,
@@ -166,6 +171,8 @@ def evaluate(f, g, train: np.ndarray, test: np.ndarray) -> dict[str, Any]:
         "galerkin": koopman_model(F0, F1, 1.0, reversible=False),
         "svd": svd_koopman_model(F0, G1, F1, G0, 1.0),
     }
+    rank = select_rank(cov, covariances(f(valid[:-1]), g(valid[1:])))
+    models["svd-rank"] = svd_koopman_model(F0, G1, F1, G0, 1.0, rank=rank)
     for name, model in models.items():
         mu = np.asarray(model.values, dtype=np.complex128)
         dist = np.abs(mu[:, None] - exact_mu[None, :])
@@ -181,6 +188,7 @@ def evaluate(f, g, train: np.ndarray, test: np.ndarray) -> dict[str, Any]:
             "leading_mean_err": float(lead.mean()),
             "pred_err_by_n": err_n.tolist(),
             "pred_err_mean": float(np.sqrt(np.mean(err_n**2))),
+            "rank": len(mu),
         }
     out["k"] = k
     return out
@@ -192,7 +200,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     seed, method = job["seed"], job["method"]
-    train, test = data(seed), data(TEST_SEED)
+    train, test, valid = data(seed), data(TEST_SEED), data(VALID_SEED + seed, VALID)
     steps = job.get("steps") or STEPS
     if method == "oracle":
         f, g = exact_bases(_system())
@@ -213,22 +221,27 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
             return fit.features(embed(x), "g")
 
     result = {"id": job["id"], "method": method, "seed": seed, "steps": steps, "wall_time_s": wall}
-    result.update(evaluate(f, g, train, test))
+    result.update(evaluate(f, g, train, test, valid))
     return result
 
 
 # ----------------------------------------------------------------------------------------------- summary
-TABLE = ["method", "seeds", "estimator", "Hausdorff (learned -> exact)", "Hausdorff - oracle's (same data)",
+TABLE = ["method", "seeds", "estimator", "modes", "Hausdorff (learned -> exact)", "Hausdorff - oracle's (same data)",
          "leading-5 eig. err (mean)",
          "err at -0.193±0.191i", "pred. err (n ≤ 20)", "pred. err n = 1", "pred. err n = 20",
          "sing. val. err (mean, modes 2-20)", "VAMP-2 test", "VAMP-E test", "train s"]  # fmt: skip
+
+
+def _estimators(fits: list[dict[str, Any]]) -> list[str]:
+    """The estimators every fit has (result folders written before ``svd-rank`` existed lack it)."""
+    return [e for e in ESTIMATORS if all(e in r for r in fits)]
 
 
 def _rows(fits: list[dict[str, Any]], methods: list[str]) -> list[list[Any]]:
     rows = []
     oracle = {r["seed"]: r for r in report.select(fits, method="oracle")}
     for (meth,), rs in report.groups(fits, method=["oracle", *methods]):
-        for est in ESTIMATORS:
+        for est in _estimators(fits):
 
             def col(key: str, fmt: str = ".4f", est: str = est, rs: list = rs) -> str:
                 return report.pm([r[est][key] for r in rs], fmt, std_of_one=False)
@@ -236,7 +249,8 @@ def _rows(fits: list[dict[str, Any]], methods: list[str]) -> list[list[Any]]:
             pair = report.pm([r[est]["leading_err"][0] for r in rs], ".4f", std_of_one=False)
             excess = [r[est]["hausdorff"] - oracle[r["seed"]][est]["hausdorff"] for r in rs if r["seed"] in oracle]
             rows.append([
-                meth, len(rs), est, col("hausdorff"), report.pm(excess, ".4f", std_of_one=False),
+                meth, len(rs), est, report.pm([r[est].get("rank", r["k"]) for r in rs], ".1f", std_of_one=False),
+                col("hausdorff"), report.pm(excess, ".4f", std_of_one=False),
                 col("leading_mean_err"), pair, col("pred_err_mean"),
                 report.pm([r[est]["pred_err_by_n"][0] for r in rs], ".4f", std_of_one=False),
                 report.pm([r[est]["pred_err_by_n"][-1] for r in rs], ".4f", std_of_one=False),
@@ -255,10 +269,10 @@ def summarize(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None
     flat = []
     for r in sorted(fits, key=lambda r: (r["method"], r["seed"])):
         row = {c: r[c] for c in cols}
-        for est in ESTIMATORS:
+        for est in _estimators(fits):
             row.update({f"{est}_{key}": r[est][key] for key in ("hausdorff", "leading_mean_err", "pred_err_mean")})
         flat.append(row)
-    est_cols = [f"{e}_{key}" for e in ESTIMATORS for key in ("hausdorff", "leading_mean_err", "pred_err_mean")]
+    est_cols = [f"{e}_{key}" for e in _estimators(fits) for key in ("hausdorff", "leading_mean_err", "pred_err_mean")]
     report.write_csv(out / "results.csv", flat, cols + est_cols)
     mu, sv = system.eigenvalues, system.singular_values
     steps = "/".join(str(s) for s in sorted({r["steps"] for r in fits if r["method"] != "oracle"})) or STEPS
@@ -285,8 +299,9 @@ def _plots(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None:
     names = ["oracle", *methods]
     colors = dict(zip(names, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     mu = system.eigenvalues
-    fig, axes = plt.subplots(1, len(ESTIMATORS), figsize=(11, 6.2), squeeze=False)
-    for ax, est in zip(axes[0], ESTIMATORS):
+    ests = _estimators(fits)
+    fig, axes = plt.subplots(1, len(ests), figsize=(5.5 * len(ests), 6.2), squeeze=False)
+    for ax, est in zip(axes[0], ests):
         for meth in names:
             rs = report.select(fits, method=meth)
             if rs:
@@ -300,9 +315,9 @@ def _plots(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None:
         ax.set_title(f"eigenvalues (all seeds; the eigenvalue 1 is off the plot), {est} estimator", fontsize=9)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3)
     save_figure(fig, out / "eigenvalues.png")
-    fig, axes = plt.subplots(1, len(ESTIMATORS) + 1, figsize=(15, 4.2))
+    fig, axes = plt.subplots(1, len(ests) + 1, figsize=(5 * len(ests) + 5, 4.2))
     n = np.arange(1, HORIZON + 1)
-    for ax, est in zip(axes, ESTIMATORS):
+    for ax, est in zip(axes, ests):
         for meth in names:
             rs = report.select(fits, method=meth)
             if rs:

@@ -13,6 +13,7 @@ from rlspectral.koopman import (
     GeneratorLearner,
     StateSampler,
     TrajFitConfig,
+    covariances,
     dirichlet_moments,
     fit_trajectories,
     generator_model,
@@ -21,6 +22,7 @@ from rlspectral.koopman import (
     koopman_model,
     lagged_pairs,
     load,
+    select_rank,
     singular_values,
     svd_koopman_model,
     vamp2_score,
@@ -96,6 +98,59 @@ def test_svd_koopman_model_recovers_a_non_reversible_chain():
     for steps in (1, 2, 5):
         np.testing.assert_allclose(model.predict(A, b, steps), np.linalg.matrix_power(P, steps) @ h, atol=1e-9)
     np.testing.assert_allclose(A @ model.matrix @ b, P @ h, atol=1e-9)
+
+
+def _low_rank_chain(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A 6-state chain ``P = M N`` (M 6x3, N 3x6 row-stochastic): a stochastic matrix of rank 3, not reversible."""
+    rng = np.random.default_rng(seed)
+    M, N = rng.random((6, 3)) ** 2, rng.random((3, 6)) ** 2
+    P = (M / M.sum(1, keepdims=True)) @ (N / N.sum(1, keepdims=True))
+    vals, vecs = np.linalg.eig(P.T)
+    pi = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
+    return P, pi / pi.sum()
+
+
+def test_truncated_svd_model_keeps_the_exact_spectrum_of_a_low_rank_chain():
+    """Rank 3 of 6 full-rank features on a rank-3 chain loses nothing: the 3 non-zero eigenvalues and P^n h exact;
+    ``select_rank`` on exact covariances picks 3 (the scores stop growing there, ties go to the smaller rank)."""
+    P, pi = _low_rank_chain(seed=4)
+    rng = np.random.default_rng(5)
+    A, B = rng.standard_normal((2, 6, 6))
+    i, j = np.nonzero(P > 0)
+    w = np.sqrt(pi[i] * P[i, j] * len(i))[:, None]
+    F0, G1, F1, G0 = w * A[i], w * B[j], w * A[j], w * B[i]
+    true = np.linalg.eigvals(P)
+    nonzero = true[np.abs(true) > 1e-9]
+    assert len(nonzero) == 3
+    model = svd_koopman_model(F0, G1, F1, G0, lag_time=1.0, rank=3)
+    assert np.abs(np.sort_complex(model.values) - np.sort_complex(nonzero)).max() < 1e-9
+    h = rng.standard_normal((6, 2))
+    b = model.project(w * B[i], w * h[i])
+    for steps in (1, 3):
+        np.testing.assert_allclose(model.predict(A, b, steps), np.linalg.matrix_power(P, steps) @ h, atol=1e-9)
+    cov = covariances(F0, G1)
+    assert select_rank(cov, cov) == 3
+    assert vamp_e_score(cov, cov, rank=3) == pytest.approx(vamp_e_score(cov, cov), abs=1e-10)
+    with pytest.raises(ValueError, match="rank 7 is out of range"):
+        svd_koopman_model(F0, G1, F1, G0, lag_time=1.0, rank=7)
+
+
+def test_select_rank_drops_the_modes_that_sampling_noise_made():
+    """Sampled pairs of the rank-3 chain: the 3 noise singular values fitted on the training pairs score below zero
+    on independent pairs (VAMP-E penalises a mode that does not generalise), so the held-out choice is rank 3."""
+    P, pi = _low_rank_chain(seed=4)
+    rng = np.random.default_rng(6)
+    A, B = rng.standard_normal((2, 6, 6))
+
+    def pairs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x0 = rng.choice(6, size=n, p=pi)
+        x1 = (rng.random(n)[:, None] > np.cumsum(P[x0], axis=1)).sum(1)
+        return covariances(A[x0], B[x1])
+
+    train = pairs(20_000)
+    assert np.sum(singular_values(*train) > 1e-3) == 6  # noise gives the null modes non-zero estimates
+    assert select_rank(train, train) == 6  # in sample, every mode seems to help
+    assert select_rank(train, pairs(20_000)) == 3
 
 
 def test_vamp_scores_and_singular_values():

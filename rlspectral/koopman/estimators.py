@@ -50,14 +50,33 @@ def vamp2_score(C00: np.ndarray, C01: np.ndarray, C11: np.ndarray) -> float:
     return float(np.sum(whitened_cross(C00, C01, C11)[0] ** 2))
 
 
-def vamp_e_score(train: Covariances, test: Covariances) -> float:
+def _rank(rank: int | None, available: int) -> int:
+    if rank is None:
+        return available
+    if not 1 <= rank <= available:
+        raise ValueError(f"rank {rank} is out of range: pass 1..{available} (the number of singular values)")
+    return int(rank)
+
+
+def vamp_e_score(train: Covariances, test: Covariances, rank: int | None = None) -> float:
     """VAMP-E (Wu & Noe 2020): the model ``T ~ U S V^T`` fitted on ``train`` covariances, scored on ``test``:
-    ``tr(2 S U^T C01 V - S U^T C00 U S V^T C11 V)`` with ``U = W0 U'``, ``V = W1 V'`` from ``svd(Kbar) = U' S V'^T``."""
+    ``tr(2 S U^T C01 V - S U^T C00 U S V^T C11 V)`` with ``U = W0 U'``, ``V = W1 V'`` from ``svd(Kbar) = U' S V'^T``,
+    truncated to the ``rank`` largest singular values (all when None)."""
     Kbar, W0, W1 = whitened_cross(*train)
     Ub, s, Vbt = np.linalg.svd(Kbar, full_matrices=False)
-    U, V, S = W0 @ Ub, W1 @ Vbt.T, np.diag(s)
+    r = _rank(rank, len(s))
+    U, V, S = W0 @ Ub[:, :r], W1 @ Vbt[:r].T, np.diag(s[:r])
     C00, C01, C11 = test
     return float(np.trace(2 * S @ U.T @ C01 @ V - S @ U.T @ C00 @ U @ S @ V.T @ C11 @ V))
+
+
+def select_rank(train: Covariances, valid: Covariances) -> int:
+    """The truncation rank r that maximizes the held-out VAMP-E of the rank-r model (Wu & Noe 2020, Sec. 3: VAMP-E
+    is the score for choosing a model's rank): ``argmax_r vamp_e_score(train, valid, r)``, ties to the smaller r.
+    ``valid`` must come from data the features were not trained on."""
+    n = min(whitened_cross(*train)[0].shape)
+    scores = [vamp_e_score(train, valid, r) for r in range(1, n + 1)]
+    return int(np.argmax(scores)) + 1
 
 
 def implied_timescales(mu: np.ndarray, lag_time: float) -> np.ndarray:
@@ -160,7 +179,9 @@ def generator_model(M: np.ndarray, L: np.ndarray, lag_time: float) -> KoopmanMod
     return _sorted_model(np.exp(lam * lag_time), W, W.T @ M, M, lag_time, rates=lam)
 
 
-def svd_koopman_model(F0: np.ndarray, G1: np.ndarray, F1: np.ndarray, G0: np.ndarray, lag_time: float) -> KoopmanModel:
+def svd_koopman_model(
+    F0: np.ndarray, G1: np.ndarray, F1: np.ndarray, G0: np.ndarray, lag_time: float, rank: int | None = None
+) -> KoopmanModel:
     """The truncated SVD ``T ~ sum_i s_i phi_i <psi_i, .>`` of two networks (Jeong, Ryu et al. 2025, Sec. 3.2) and
     its eigen decomposition, for operators that are not self-adjoint.
 
@@ -170,10 +191,13 @@ def svd_koopman_model(F0: np.ndarray, G1: np.ndarray, F1: np.ndarray, G0: np.nda
     over the states of both ends of the pairs (``G0, F0`` and ``G1, F1``; rho for stationary data). Its eigenvalues
     are the model's; ``E[h(x_{t + n tau}) | x] = phi(x)^T K_phi^(n-1) S <psi, h>``, so ``project`` takes the g
     features (``readout="g"``, ``gram = I``: ``b = E[g h]``) and ``predict`` uses ``mu^(n-1)`` (``offset=1``).
+    ``rank``: keep the r largest singular triplets (all when None; :func:`select_rank` picks r on held-out data).
     """
     cov = covariances(F0, G1)
     Kbar, W0, W1 = whitened_cross(*cov)
     Ub, s, Vbt = np.linalg.svd(Kbar, full_matrices=False)
+    r = _rank(rank, len(s))
+    Ub, s, Vbt = Ub[:, :r], s[:r], Vbt[:r]
     Af, Ag = W0 @ Ub, W1 @ Vbt.T
     F, G = np.concatenate([F0, F1]).astype(np.float64), np.concatenate([G0, G1]).astype(np.float64)
     cross = Ag.T @ (G.T @ F / len(F)) @ Af  # <psi_i, phi_j>
