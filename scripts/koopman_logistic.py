@@ -2,6 +2,8 @@
 
     python -m scripts.koopman_logistic --out results/koopman_logistic                  # resumable, 5 seeds
     python -m scripts.koopman_logistic --out results/koopman_logistic --summarize-only # tables and plots
+    python -m scripts.koopman_logistic --out results/koopman_logistic_paired \
+        --paired results/koopman_logistic results/koopman_logistic_rank_dev           # lora-svd vs each, per seed
 
 System (``rlspectral.envs.logistic``): ``x' = 4 x (1 - x) + xi (mod 1)``, ``xi ~ cos^20(pi xi)``; its transfer
 operator has rank 21 and exact complex eigenvalues, singular values and conditional expectations. Data as in Jeong,
@@ -30,6 +32,7 @@ g = cos 2 pi x, sin 2 pi x, x and n = 1..20 at 256 held-out start points against
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -346,6 +349,48 @@ def _plots(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None:
     save_figure(fig, out / "prediction_singular_values.png")
 
 
+PAIRED = {"Hausdorff": "hausdorff", "leading-5 eig. err": "leading_mean_err", "pred. err (n ≤ 20)": "pred_err_mean"}
+
+
+def paired(folders: list[str], out: Path, estimator: str = "svd") -> None:
+    """NestedLoRA SVD against every other method on the seeds both ran, pooled over ``folders`` (one fit per
+    method and seed; folders that repeat a seed keep the first): mean of the paired difference, its sample std,
+    how often lora-svd is lower, and the two-sided Wilcoxon signed-rank p-value. Writes ``paired.md``."""
+    from scipy.stats import wilcoxon
+
+    fits: dict[tuple[str, int], dict[str, Any]] = {}
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*/result.json")):
+            r = json.loads(path.read_text())
+            fits.setdefault((r["method"], r["seed"]), r)
+    ref = {seed: r for (meth, seed), r in fits.items() if meth == "lora-svd"}
+    rows = []
+    for other in ["oracle", *[m for m in METHODS if m != "lora-svd"]]:
+        seeds = sorted(seed for (meth, seed) in fits if meth == other and seed in ref)
+        if len(seeds) < 2:
+            continue
+        for label, key in PAIRED.items():
+            a = np.array([ref[s][estimator][key] for s in seeds])
+            b = np.array([fits[other, s][estimator][key] for s in seeds])
+            d = a - b
+            p = float(wilcoxon(a, b).pvalue) if np.any(d != 0) else 1.0
+            diff = f"{d.mean():+.4f} ± {d.std(ddof=1):.4f}"
+            lower = f"{int((d < 0).sum())}/{len(seeds)}"
+            rows.append([other, label, len(seeds), f"{a.mean():.4f}", f"{b.mean():.4f}", diff, lower, f"{p:.3f}"])
+    lines = [
+        f"# NestedLoRA SVD vs each method, paired by seed ({estimator} estimator)",
+        "",
+        "Folders: " + ", ".join(folders) + ". '±' is the sample std (ddof=1) of the per-seed difference; p: two-sided "
+        "Wilcoxon signed-rank test.",
+        "",
+        *report.markdown_table(
+            ["vs", "metric", "seeds", "lora-svd", "other", "difference (lora - other)", "lora lower", "p"], rows
+        ),
+        "",
+    ]
+    report.write_markdown(out / "paired.md", lines)
+
+
 def make_jobs(args: Any) -> list[dict[str, Any]]:
     jobs = []
     for seed in seed_range(args):
@@ -358,8 +403,18 @@ def main(argv: list[str] | None = None) -> None:
     p = sweep_parser(__doc__, "results/koopman_logistic", seeds=5, workers=1, threads="--threads")
     p.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     p.add_argument("--steps", type=int, default=0, help=f"training steps (0: {STEPS})")
+    p.add_argument("--paired", nargs="*", metavar="FOLDER", help="only compare lora-svd with each method, per seed, "
+                   "over the runs in these result folders: writes <out>/paired.md")  # fmt: skip
     args = p.parse_args(argv)
     out = Path(args.out)
+    if args.paired:
+        for folder in args.paired:
+            if not list(Path(folder).glob("*/result.json")):
+                p.error(f"--paired: {folder} has no finished runs; pass a koopman_logistic --out folder")
+        out.mkdir(parents=True, exist_ok=True)
+        paired(args.paired, out)
+        print((out / "paired.md").read_text())
+        return
     jobs = make_jobs(args)
     t0 = time.time()
 
