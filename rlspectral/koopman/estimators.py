@@ -71,12 +71,13 @@ def vamp_e_score(train: Covariances, test: Covariances, rank: int | None = None)
 
 
 def select_rank(train: Covariances, valid: Covariances) -> int:
-    """The truncation rank r that maximizes the held-out VAMP-E of the rank-r model (Wu & Noe 2020, Sec. 3: VAMP-E
-    is the score for choosing a model's rank): ``argmax_r vamp_e_score(train, valid, r)``, ties to the smaller r.
-    ``valid`` must come from data the features were not trained on."""
+    """The truncation rank r that maximizes the held-out VAMP-E of the rank-r model (Wu & Noe 2020 choose a model's
+    rank by VAMP-E): ``argmax_r vamp_e_score(train, valid, r)``; ranks within round-off of the best (1e-12
+    relative) tie, and the smallest wins. ``valid`` must come from data the features were not trained on."""
     n = min(whitened_cross(*train)[0].shape)
-    scores = [vamp_e_score(train, valid, r) for r in range(1, n + 1)]
-    return int(np.argmax(scores)) + 1
+    scores = np.array([vamp_e_score(train, valid, r) for r in range(1, n + 1)])
+    best = scores.max()
+    return int(np.flatnonzero(scores >= best - 1e-12 * max(abs(best), 1.0))[0]) + 1
 
 
 def implied_timescales(mu: np.ndarray, lag_time: float) -> np.ndarray:
