@@ -171,6 +171,11 @@ def _pointmaze_rl() -> list[str]:
     return [f"{s[f'PointMaze_Medium-v3/{m}']['mean_over_evals']:.2f}" for m in ("sac+novelty", "sac")]
 
 
+def _reliability() -> list[str]:
+    s = _json("reliability_fresh/summary.json")["sac+novelty"]
+    return [f"{s['speed_vs_sac']:.2f}"] if s["weights_finite_throughout"] and s["steps"] == 200_000 else ["diverged"]
+
+
 def _pointmaze() -> list[str]:
     s = _json("pointmaze/summary.json")
     return [f"{s[f'PointMaze_Medium-v3/{m}']['rr_mean']:.3f}" for m in ("nested-lora", "allo-tuned")]
@@ -214,7 +219,8 @@ CLAIMS: list[tuple[str, Callable[[], list[str]]]] = [
     (rf"2D hydrogen, 16 states, 50k steps, {N} fresh seeds: mean energy error {N} ± {N} %, every shell's\s+"
      rf"cosine ≥ 0\.99 on {N}/{N} seeds; 3D hydrogen, 14 states: {N} ± {N} %", _pde),
     (rf"flag in {N}/{N} seeds \(plain SAC {N}/{N}; fresh seeds\)", _mountaincar),
-    (rf"PointMaze on par at 20k steps\s+\(mean success over the evaluations {N} vs {N}, fresh seeds\)", _pointmaze_rl),
+    (rf"PointMaze on par at 20k steps\s+\(mean success over the\s+evaluations\s+{N} vs {N}, fresh", _pointmaze_rl),
+    (rf"over 200k steps the online learner stays finite\s+with flat memory at {N}× SAC's steps/s", _reliability),
     (rf"Medium maze RR mean cosine {N} vs ALLO {N}", _pointmaze),
     (rf"NestedLoRA is ≥ 0\.99 as learned on {N} of {N} layouts and ahead of ALLO as published at the same budget "
      rf"on {N} of {N}", _fresh_counts),
