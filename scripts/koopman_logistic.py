@@ -353,30 +353,32 @@ PAIRED = {"Hausdorff": "hausdorff", "leading-5 eig. err": "leading_mean_err", "p
 
 
 def paired(folders: list[str], out: Path, estimator: str = "svd") -> None:
-    """NestedLoRA SVD against every other method on the seeds both ran, pooled over ``folders`` (one fit per
-    method and seed; folders that repeat a seed keep the first): mean of the paired difference, its sample std,
-    how often lora-svd is lower, and the two-sided Wilcoxon signed-rank p-value. Writes ``paired.md``."""
+    """NestedLoRA SVD against every other method, pooled over ``folders`` and paired by (seed, training steps): a
+    run is compared only with the other method's run on the same data and budget (the oracle row of a folder carries
+    that folder's steps); a (method, seed, steps) that two folders repeat keeps the first. Mean of the paired
+    difference, its sample std, how often lora-svd is lower, and the two-sided Wilcoxon signed-rank p-value.
+    Writes ``paired.md``."""
     from scipy.stats import wilcoxon
 
-    fits: dict[tuple[str, int], dict[str, Any]] = {}
+    fits: dict[tuple[str, int, int], dict[str, Any]] = {}
     for folder in folders:
         for path in sorted(Path(folder).glob("*/result.json")):
             r = json.loads(path.read_text())
-            fits.setdefault((r["method"], r["seed"]), r)
-    ref = {seed: r for (meth, seed), r in fits.items() if meth == "lora-svd"}
+            fits.setdefault((r["method"], r["seed"], r["steps"]), r)
+    ref = {(seed, steps): r for (meth, seed, steps), r in fits.items() if meth == "lora-svd"}
     rows = []
     for other in ["oracle", *[m for m in METHODS if m != "lora-svd"]]:
-        seeds = sorted(seed for (meth, seed) in fits if meth == other and seed in ref)
-        if len(seeds) < 2:
+        pairs = sorted((seed, steps) for (meth, seed, steps) in fits if meth == other and (seed, steps) in ref)
+        if len(pairs) < 2:
             continue
         for label, key in PAIRED.items():
-            a = np.array([ref[s][estimator][key] for s in seeds])
-            b = np.array([fits[other, s][estimator][key] for s in seeds])
+            a = np.array([ref[sk][estimator][key] for sk in pairs])
+            b = np.array([fits[(other, *sk)][estimator][key] for sk in pairs])
             d = a - b
             p = float(wilcoxon(a, b).pvalue) if np.any(d != 0) else 1.0
             diff = f"{d.mean():+.4f} ± {d.std(ddof=1):.4f}"
-            lower = f"{int((d < 0).sum())}/{len(seeds)}"
-            rows.append([other, label, len(seeds), f"{a.mean():.4f}", f"{b.mean():.4f}", diff, lower, f"{p:.3f}"])
+            lower = f"{int((d < 0).sum())}/{len(pairs)}"
+            rows.append([other, label, len(pairs), f"{a.mean():.4f}", f"{b.mean():.4f}", diff, lower, f"{p:.3f}"])
     lines = [
         f"# NestedLoRA SVD vs each method, paired by seed ({estimator} estimator)",
         "",
@@ -384,7 +386,7 @@ def paired(folders: list[str], out: Path, estimator: str = "svd") -> None:
         "Wilcoxon signed-rank test.",
         "",
         *report.markdown_table(
-            ["vs", "metric", "seeds", "lora-svd", "other", "difference (lora - other)", "lora lower", "p"], rows
+            ["vs", "metric", "pairs (seed, steps)", "lora-svd", "other", "lora - other", "lora lower", "p"], rows
         ),
         "",
     ]
