@@ -33,6 +33,7 @@ fixed FourRooms (fixed start) all its episodes are the same, so each argmax eval
 from __future__ import annotations
 
 import argparse
+import math
 import pickle
 import time
 from pathlib import Path
@@ -229,13 +230,16 @@ SECTIONS = (
 STEPS_KEYS = (f"steps_to_{TARGET}", f"sampled_steps_to_{TARGET}", f"train_steps_to_{TARGET}")
 
 
-def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str]) -> dict[str, Any]:
+def summarize(
+    results: list[dict[str, Any]], out: Path, tasks: list[str], arms: list[str], versus: str | None = None
+) -> dict[str, Any]:
     for r in results:  # training-episode success, read from the run's TensorBoard log if the result predates it
         if not r.get("train_curve") and (out / r["id"] / "tb").is_dir():
             r["train_curve"] = training_curve(out / r["id"])  # kept in result.json (TensorBoard logs are not)
             write_result(out / r["id"], r)
         tc = r.get("train_curve") or []
         r["train_success"] = tc[-1][1] if tc else None
+        r["train_max_success"] = max((p[1] for p in tc), default=None)
         r[f"train_steps_to_{TARGET}"] = steps_to_stay(tc)
         cov = r.get("coverage_curve") or []
         r["train_visited_cells"] = cov[-1][1] if cov else None
@@ -253,7 +257,6 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
         for key in ("cosine_similarity", "solved_cosine_similarity"):
             entry[key] = report.mean_std([r.get(key) for r in rs])
         summary[f"{task}/{column}"] = entry
-    report.write_json(out / "summary.json", summary)
 
     def cell(task: str, column: str, key: str, fmt: str) -> str:
         s = summary.get(f"{task}/{column}")
@@ -274,9 +277,88 @@ def summarize(results: list[dict[str, Any]], out: Path, tasks: list[str], arms: 
         title = ("**Online-learned eigenfunctions vs. the exact position-graph eigenvectors** (mean cosine "
                  "similarity over k modes, by agent position averaged over directions)")  # fmt: skip
         sections.append([title, "", *report.markdown_table(["task", "arm", "as learned", "after Rayleigh–Ritz"], rows)])
+    if versus is not None:
+        sections.append(_versus(results, summary, tasks, columns, versus))
+    report.write_json(out / "summary.json", summary)
     report.write_markdown(out / "table.md", report.blocks(*sections))
+    report.write_markdown(out / "runs.md", _per_run(results, tasks, columns))
     _plot(results, out / "success.png", tasks, columns)
     return summary
+
+
+def _steps(r: dict[str, Any]) -> str:
+    v = r.get(f"train_steps_to_{TARGET}")
+    return "never" if v is None else f"{v / 1000:.0f}k steps"
+
+
+def _per_run(results: list[dict[str, Any]], tasks: list[str], columns: list[str]) -> list[str]:
+    """One row per run: training success at the end and at its best, where it stays >= TARGET, the final policy."""
+
+    def f(v: float | None, fmt: str) -> str:
+        return "–" if v is None else format(v, fmt)
+
+    header = ["task", "arm, seed", "training success at the end (last 100 episodes)", "maximum",
+              f"holds ≥ {TARGET} from", "final policy, sampled / argmax", "wall time"]  # fmt: skip
+    rows = [
+        [task, f"{column}, seed {r['seed']}", f(r["train_success"], ".2f"), f(r["train_max_success"], ".2f"),
+         _steps(r), f"{f(r['sampled_final_success'], '.1f')} / {f(r['final_success'], '.1f')}",
+         f"{r['wall_time_s']:.0f} s"]
+        for task in tasks for column in columns
+        for r in sorted(report.select(results, task=task, label=column), key=lambda r: r["seed"])
+    ]  # fmt: skip
+    return report.markdown_table(header, rows)
+
+
+def _versus(
+    results: list[dict[str, Any]], summary: dict[str, Any], tasks: list[str], columns: list[str], reference: str
+) -> list[str]:
+    """``reference`` (a table column) against every other column of each task with >= 2 seeds on both sides.
+
+    Seeds are independent, not paired: Fisher's exact test on the seeds solved (training success >= TARGET at the
+    end; final policy's sampled success >= TARGET), two-sided Mann-Whitney U on the training success at the end, the
+    sampled final success and the env steps from which training success stays >= TARGET (a seed that never gets
+    there ranks last). Each entry lands in ``summary[task/column]["versus"]``.
+    """
+    from scipy.stats import fisher_exact, mannwhitneyu
+
+    def solved(rs: list[dict[str, Any]], key: str) -> int:
+        return sum((r.get(key) or 0.0) >= TARGET for r in rs)
+
+    def steps(rs: list[dict[str, Any]]) -> list[float]:
+        return [r[f"train_steps_to_{TARGET}"] or math.inf for r in rs]
+
+    rows = []
+    for task in tasks:
+        ref = report.select(results, task=task, label=reference)
+        for column in columns:
+            other = report.select(results, task=task, label=column)
+            if column == reference or len(ref) < 2 or len(other) < 2:
+                continue
+            entry: dict[str, Any] = {"reference": reference, "seeds": [len(ref), len(other)]}
+            for key in ("train_success", "sampled_final_success"):
+                a, b = solved(ref, key), solved(other, key)
+                table = [[a, len(ref) - a], [b, len(other) - b]]
+                entry[f"{key}_solved"] = [a, b]
+                entry[f"{key}_fisher_p"] = float(fisher_exact(table).pvalue)
+                values = [[r.get(key) or 0.0 for r in rs] for rs in (ref, other)]
+                entry[f"{key}_mann_whitney_p"] = float(mannwhitneyu(*values, alternative="two-sided").pvalue)
+            entry["train_steps_mann_whitney_p"] = float(mannwhitneyu(steps(ref), steps(other)).pvalue)
+            summary[f"{task}/{column}"]["versus"] = entry
+            n, m = entry["seeds"]
+            rows.append([task, column, f"{n} vs {m}",
+                         "{}/{n} vs {}/{m} (p = {:.3f})".format(*entry["train_success_solved"],
+                                                                entry["train_success_fisher_p"], n=n, m=m),
+                         "{}/{n} vs {}/{m} (p = {:.3f})".format(*entry["sampled_final_success_solved"],
+                                                                entry["sampled_final_success_fisher_p"], n=n, m=m),
+                         f"{entry['train_success_mann_whitney_p']:.3f}",
+                         f"{entry['sampled_final_success_mann_whitney_p']:.3f}",
+                         f"{entry['train_steps_mann_whitney_p']:.3f}"])  # fmt: skip
+    header = ["task", "other arm", "seeds", f"seeds with training success ≥ {TARGET} (Fisher)",
+              f"seeds with sampled final success ≥ {TARGET} (Fisher)", "training success (Mann–Whitney p)",
+              "sampled final success (Mann–Whitney p)", f"steps to stay ≥ {TARGET} (Mann–Whitney p)"]  # fmt: skip
+    title = (f"**{reference} against every other arm**: independent seeds, two-sided tests; a seed that never "
+             f"stays ≥ {TARGET} ranks last in the steps test")  # fmt: skip
+    return [title, "", *report.markdown_table(header, rows)]
 
 
 CURVES = (("curve", "greedy evaluation"), ("sampled_curve", "sampled-action evaluation"),
@@ -367,6 +449,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ridge", type=float, help="ridge of the elliptical bonuses' covariance (default: k)")
     p.add_argument("--eval-every", type=int, default=20_000, help="a failing DoorKey-8x8 evaluation costs 6400 steps")
     p.add_argument("--eval-episodes", type=int, default=10)
+    p.add_argument("--versus", metavar="COLUMN", help="test this table column against every other one "
+                   "(Fisher, Mann-Whitney), e.g. 'ppo+elliptical c=0.003 ridge=32'")  # fmt: skip
     args = p.parse_args(argv)
     out = Path(args.out)
     jobs = make_jobs(args)
@@ -380,7 +464,10 @@ def main(argv: list[str] | None = None) -> None:
     run_jobs("scripts.exploration_benchmark:run_job", jobs, args, describe)
     # a run summarizes its own jobs; --summarize-only every finished run of --tasks in --out (all arms, coefficients)
     results = finished(out, None if args.summarize_only else jobs, keep=lambda r: r["task"] in args.tasks)
-    summarize(results, out, args.tasks, list(ARMS) if args.summarize_only else args.arms)
+    arms = list(ARMS) if args.summarize_only else args.arms
+    if args.versus is not None and args.versus not in (columns := labels(results, arms)):
+        p.error(f"--versus {args.versus!r} is not a column of these runs; columns: {', '.join(columns) or 'none'}")
+    summarize(results, out, args.tasks, arms, args.versus)
     print(f"{len(results)} runs summarized in {out}/table.md ({time.time() - t0:.0f}s this call)")
 
 
