@@ -342,17 +342,17 @@ def _versus(
                 entry[f"{key}_fisher_p"] = float(fisher_exact(table).pvalue)
                 values = [[r.get(key) or 0.0 for r in rs] for rs in (ref, other)]
                 entry[f"{key}_mann_whitney_p"] = float(mannwhitneyu(*values, alternative="two-sided").pvalue)
-            entry["train_steps_mann_whitney_p"] = float(mannwhitneyu(steps(ref), steps(other)).pvalue)
+            steps_p = mannwhitneyu(steps(ref), steps(other), alternative="two-sided").pvalue
+            entry["train_steps_mann_whitney_p"] = float(steps_p)
             summary[f"{task}/{column}"]["versus"] = entry
-            n, m = entry["seeds"]
-            rows.append([task, column, f"{n} vs {m}",
-                         "{}/{n} vs {}/{m} (p = {:.3f})".format(*entry["train_success_solved"],
-                                                                entry["train_success_fisher_p"], n=n, m=m),
-                         "{}/{n} vs {}/{m} (p = {:.3f})".format(*entry["sampled_final_success_solved"],
-                                                                entry["sampled_final_success_fisher_p"], n=n, m=m),
-                         f"{entry['train_success_mann_whitney_p']:.3f}",
-                         f"{entry['sampled_final_success_mann_whitney_p']:.3f}",
-                         f"{entry['train_steps_mann_whitney_p']:.3f}"])  # fmt: skip
+
+            def fisher(key: str, e: dict[str, Any] = entry) -> str:
+                (a, b), (n, m) = e[f"{key}_solved"], e["seeds"]
+                return f"{a}/{n} vs {b}/{m} (p = {e[f'{key}_fisher_p']:.3f})"
+
+            rows.append([task, column, "{} vs {}".format(*entry["seeds"]), fisher("train_success"),
+                         fisher("sampled_final_success"), f"{entry['train_success_mann_whitney_p']:.3f}",
+                         f"{entry['sampled_final_success_mann_whitney_p']:.3f}", f"{steps_p:.3f}"])  # fmt: skip
     header = ["task", "other arm", "seeds", f"seeds with training success ≥ {TARGET} (Fisher)",
               f"seeds with sampled final success ≥ {TARGET} (Fisher)", "training success (Mann–Whitney p)",
               "sampled final success (Mann–Whitney p)", f"steps to stay ≥ {TARGET} (Mann–Whitney p)"]  # fmt: skip
@@ -452,6 +452,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--versus", metavar="COLUMN", help="test this table column against every other one "
                    "(Fisher, Mann-Whitney), e.g. 'ppo+elliptical c=0.003 ridge=32'")  # fmt: skip
     args = p.parse_args(argv)
+    if args.versus is not None and args.versus.split(" ")[0] not in ARMS:
+        p.error(f"--versus {args.versus!r}: a table column starts with an arm, one of {', '.join(ARMS)}")
     out = Path(args.out)
     jobs = make_jobs(args)
     t0 = time.time()
