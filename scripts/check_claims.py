@@ -140,6 +140,11 @@ def _doorkey16() -> list[str]:
 
 def _keycorridor() -> list[str]:
     s = {k.split("/", 1)[1]: v for k, v in _json("exploration_keycorridor/summary.json").items()}
+    if "versus" not in s["ppo+e3b c=0.003"]:  # written only by a summary with --versus
+        sys.exit(
+            "results/exploration_keycorridor/summary.json has no tests of ours against the peers: re-summarize "
+            "with --summarize-only --versus 'ppo+elliptical c=0.003 ridge=32' (docs/benchmarks/exploration.md)"
+        )
     e3b = s["ppo+e3b c=0.003"]["versus"]
     (ours, peer), (n, m) = e3b["sampled_final_success_solved"], e3b["seeds"]
     out = [str(ours), str(n), str(peer), str(m), f"{e3b['sampled_final_success_fisher_p']:.3f}"]
