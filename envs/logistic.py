@@ -177,6 +177,23 @@ class NoisyLogisticMap:
         L, R = np.linalg.cholesky(Gu), np.linalg.cholesky(Gv)
         return np.linalg.svd(np.conj(L).T @ R, compute_uv=False)
 
+    @cached_property
+    def operator_matrix(self) -> Array:
+        """K on L2(pi) in an orthonormal basis of ``W = span{u_k} + span{v_k}`` (range and co-range, ``K = U V^*``,
+        module doc), complex, at most ``2 (N + 1)`` square. K maps W into W and vanishes on its complement, so this
+        matrix (plus 0 elsewhere) is all of K: same nonzero eigenvalues, same singular values, same pseudospectra."""
+        x, w = self._nodes
+        pi = self.stationary_density(x)
+        U = self.range_basis(x)
+        V = np.conj(self.fourier(x)) * self.coefficients / pi[:, None]
+        B = np.concatenate([U, V], axis=1)
+        gram = (np.conj(B) * (w * pi)[:, None]).T @ B
+        lam, Q = np.linalg.eigh(gram)
+        keep = lam > 1e-12 * lam.max()
+        phi = B @ (Q[:, keep] / np.sqrt(lam[keep]))  # orthonormal in L2(pi)
+        inner = lambda a, b: (np.conj(a) * (w * pi)[:, None]).T @ b  # noqa: E731  <a_i, b_j>_pi
+        return inner(phi, U) @ inner(V, phi)
+
     def conditional_expectation(self, g: Callable[[Array], Array], x: Array, steps: int) -> Array:
         """Exact ``E[g(x_{t+n}) | x_t = x]`` for n = 1..steps: ``[len(x), steps, m]`` (g maps ``[n] -> [n, m]``)."""
         y, w = self._nodes

@@ -62,3 +62,20 @@ def eigenvalue_error(learned: np.ndarray, true: np.ndarray) -> np.ndarray:
     """Relative error |learned - true| / max(|true|, 1e-12), per mode."""
     learned, true = np.asarray(learned, dtype=np.float64), np.asarray(true, dtype=np.float64)
     return np.abs(learned - true) / np.maximum(np.abs(true), 1e-12)
+
+
+def eigenvalue_backward_error(matrix: np.ndarray, z: np.ndarray, zero_part: bool = False) -> np.ndarray:
+    """``beta(z) = sigma_min(z I - A) = 1 / ||(z I - A)^-1||``: the norm of the smallest perturbation E with z an
+    eigenvalue of A + E (Trefethen & Embree, *Spectra and Pseudospectra*, Thm 2.1); ``{z : beta(z) <= eps}`` is A's
+    eps-pseudospectrum. ``matrix``: the operator in an orthonormal basis; ``zero_part``: the operator is that matrix
+    plus 0 on the orthogonal complement (a finite-rank operator on a larger space), so beta is also <= |z|."""
+    a = np.asarray(matrix, dtype=np.complex128)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise DataError(f"matrix of shape {a.shape}: pass a square matrix (the operator in an orthonormal basis)")
+    z = np.asarray(z, dtype=np.complex128)
+    eye = np.eye(a.shape[0])
+    shifted = z.reshape(-1, 1, 1) * eye - a  # [m, d, d]
+    beta = np.linalg.svd(shifted, compute_uv=False)[:, -1]
+    if zero_part:
+        beta = np.minimum(beta, np.abs(z.reshape(-1)))
+    return beta.reshape(z.shape)

@@ -4,6 +4,8 @@
     python -m scripts.koopman_logistic --out results/koopman_logistic --summarize-only # tables and plots
     python -m scripts.koopman_logistic --out results/koopman_logistic_paired \
         --paired results/koopman_logistic results/koopman_logistic_rank_dev           # lora-svd vs each, per seed
+    python -m scripts.koopman_logistic --out results/koopman_logistic_pseudospectra \
+        --pseudospectra results/koopman_logistic results/koopman_logistic_rank_dev    # pseudospectra, backward errors
 
 System (``rlspectral.envs.logistic``): ``x' = 4 x (1 - x) + xi (mod 1)``, ``xi ~ cos^20(pi xi)``; its transfer
 operator has rank 21 and exact complex eigenvalues, singular values and conditional expectations. Data as in Jeong,
@@ -352,26 +354,29 @@ def _plots(fits: list[dict[str, Any]], out: Path, methods: list[str]) -> None:
 PAIRED = {"Hausdorff": "hausdorff", "leading-5 eig. err": "leading_mean_err", "pred. err (n ≤ 20)": "pred_err_mean"}
 
 
-def paired(folders: list[str], out: Path, estimator: str = "svd") -> None:
-    """NestedLoRA SVD against every other method, pooled over ``folders`` and paired by (seed, training steps): a
-    run is compared only with the other method's run on the same data and budget (the oracle row of a folder carries
-    that folder's steps); a (method, seed, steps) that two folders repeat keeps the first. Mean of the paired
-    difference, its sample std, how often lora-svd is lower, and the two-sided Wilcoxon signed-rank p-value.
-    Writes ``paired.md``."""
-    from scipy.stats import wilcoxon
-
+def load_fits(folders: list[str]) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """Every finished run of ``folders`` by (method, seed, steps); a key that two folders repeat keeps the first."""
     fits: dict[tuple[str, int, int], dict[str, Any]] = {}
     for folder in folders:
         for path in sorted(Path(folder).glob("*/result.json")):
             r = json.loads(path.read_text())
             fits.setdefault((r["method"], r["seed"], r["steps"]), r)
+    return fits
+
+
+def paired_rows(fits: dict[tuple[str, int, int], dict[str, Any]], metrics: dict[str, str], estimator: str) -> list:
+    """lora-svd against every other method, paired by (seed, training steps): a run is compared only with the other
+    method's run on the same data and budget (the oracle row of a folder carries that folder's steps). Mean of the
+    paired difference, its sample std, how often lora-svd is lower, and the two-sided Wilcoxon signed-rank p."""
+    from scipy.stats import wilcoxon
+
     ref = {(seed, steps): r for (meth, seed, steps), r in fits.items() if meth == "lora-svd"}
     rows = []
     for other in ["oracle", *[m for m in METHODS if m != "lora-svd"]]:
         pairs = sorted((seed, steps) for (meth, seed, steps) in fits if meth == other and (seed, steps) in ref)
         if len(pairs) < 2:
             continue
-        for label, key in PAIRED.items():
+        for label, key in metrics.items():
             a = np.array([ref[sk][estimator][key] for sk in pairs])
             b = np.array([fits[(other, *sk)][estimator][key] for sk in pairs])
             d = a - b
@@ -379,18 +384,185 @@ def paired(folders: list[str], out: Path, estimator: str = "svd") -> None:
             diff = f"{d.mean():+.4f} ± {d.std(ddof=1):.4f}"
             lower = f"{int((d < 0).sum())}/{len(pairs)}"
             rows.append([other, label, len(pairs), f"{a.mean():.4f}", f"{b.mean():.4f}", diff, lower, f"{p:.3f}"])
+    return rows
+
+
+PAIRED_HEADER = ["vs", "metric", "pairs (seed, steps)", "lora-svd", "other", "lora - other", "lora lower", "p"]
+
+
+def paired(folders: list[str], out: Path, estimator: str = "svd") -> None:
+    """NestedLoRA SVD against every other method, pooled over ``folders`` (:func:`paired_rows`). Writes
+    ``paired.md``."""
     lines = [
         f"# NestedLoRA SVD vs each method, paired by seed ({estimator} estimator)",
         "",
         "Folders: " + ", ".join(folders) + ". '±' is the sample std (ddof=1) of the per-seed difference; p: two-sided "
         "Wilcoxon signed-rank test.",
         "",
-        *report.markdown_table(
-            ["vs", "metric", "pairs (seed, steps)", "lora-svd", "other", "lora - other", "lora lower", "p"], rows
-        ),
+        *report.markdown_table(PAIRED_HEADER, paired_rows(load_fits(folders), PAIRED, estimator)),
         "",
     ]
     report.write_markdown(out / "paired.md", lines)
+
+
+# ----------------------------------------------------------------------------------------------- pseudospectra
+SAMPLE_SIZES, NOISE_DRAWS, ORACLE_SEEDS = (10_000, 50_000, 200_000, 1_000_000), 200, (0, 1, 2)
+BACKWARD = {"max backward error": "backward_max", "mean backward error": "backward_mean"}
+
+
+def _hausdorff(learned: np.ndarray, exact: np.ndarray) -> float:
+    return float(np.abs(np.asarray(learned)[:, None] - exact[None, :]).min(1).max())
+
+
+def _range_compression(system) -> np.ndarray:
+    """K restricted to its range span{u_k}, in an L2(pi)-orthonormal basis: what the oracle's Galerkin matrix
+    (exact range basis) estimates."""
+    x, w = system._nodes
+    U = system.range_basis(x)
+    L = np.linalg.cholesky((np.conj(U) * (w * system.stationary_density(x))[:, None]).T @ U)
+    return np.conj(L).T @ system.koopman_matrix @ np.linalg.inv(np.conj(L).T)
+
+
+def pseudospectra(folders: list[str], out: Path) -> None:
+    """How far sampling noise can move this operator's eigenvalues, and a conditioning-aware eigenvalue error for
+    every stored run (results/koopman_logistic_pseudospectra/PLAN.md):
+
+    1. the eps-pseudospectrum of K on L2(pi) (``operator_matrix``) for eps = n^-1/2: how far from the spectrum it
+       reaches, the directed Hausdorff distance that complex Gaussian perturbations of entry std n^-1/2 cause in the
+       range compression, and the oracle (exact bases, Galerkin and svd estimators) on fresh trajectories of n
+       samples (seeds ORACLE_SEEDS), n in SAMPLE_SIZES;
+    2. per stored run and estimator (``svd-rank`` where the run has it), the backward error
+       ``beta(z) = sigma_min(z I - K)`` of each learned eigenvalue (``rlspectral.metrics.eigenvalue_backward_error``):
+       max (the smallest eps whose pseudospectrum holds the learned spectrum) and mean; paired by seed against
+       lora-svd;
+    3. ``pseudospectra.png``: contours of beta with the exact and the learned eigenvalues (svd estimator).
+    Writes ``pseudospectra.json``, ``backward_errors.csv``, ``pseudospectra.md`` and the figure into ``out``."""
+    from rlspectral.koopman import koopman_model, svd_koopman_model
+    from rlspectral.metrics import eigenvalue_backward_error
+
+    system = _system()
+    mu, M = system.eigenvalues, system.operator_matrix
+    t0 = time.time()
+    # 1. the operator alone, then the oracle at growing n
+    xs, ys = np.linspace(-0.7, 1.1, 361), np.linspace(-0.6, 0.6, 241)
+    Z = xs[None, :] + 1j * ys[:, None]
+    beta_grid = eigenvalue_backward_error(M, Z, zero_part=True)
+    dist_grid = np.abs(Z[..., None] - mu).min(-1)
+    R = _range_compression(system)
+    rng = np.random.default_rng(0)
+    f, g = exact_bases(system)
+    scale_rows = []
+    for n in SAMPLE_SIZES:
+        eps = n**-0.5
+        noise = [
+            _hausdorff(np.linalg.eigvals(R + eps * (rng.standard_normal(R.shape) + 1j * rng.standard_normal(R.shape))
+                                         / np.sqrt(2)), mu)
+            for _ in range(NOISE_DRAWS)
+        ]  # fmt: skip
+        oracle: dict[str, list[float]] = {"galerkin": [], "svd": []}
+        for seed in ORACLE_SEEDS:
+            x = data(seed, n)
+            F0, F1, G0, G1 = f(x[:-1]), f(x[1:]), g(x[:-1]), g(x[1:])
+            oracle["galerkin"].append(_hausdorff(koopman_model(F0, F1, 1.0, reversible=False).values, mu))
+            oracle["svd"].append(_hausdorff(svd_koopman_model(F0, G1, F1, G0, 1.0).values, mu))
+        scale_rows.append({
+            "n": n, "eps": eps, "pseudospectrum_reach": float(dist_grid[beta_grid <= eps].max()),
+            "noise_hausdorff": noise, "oracle_galerkin": oracle["galerkin"], "oracle_svd": oracle["svd"],
+        })  # fmt: skip
+        print(f"n = {n}: reach {scale_rows[-1]['pseudospectrum_reach']:.3f}, noise {np.mean(noise):.3f}, "
+              f"oracle svd {np.mean(oracle['svd']):.3f} ({time.time() - t0:.0f}s)")  # fmt: skip
+    # 2. backward errors of every stored run
+    fits = load_fits(folders)
+    flat = []
+    for (meth, seed, steps), r in sorted(fits.items()):
+        for est in [e for e in ESTIMATORS if e in r]:
+            z = np.asarray(r[est]["eigenvalues_re"]) + 1j * np.asarray(r[est]["eigenvalues_im"])
+            beta = eigenvalue_backward_error(M, z, zero_part=True)
+            r[est]["backward_max"], r[est]["backward_mean"] = float(beta.max()), float(beta.mean())
+            flat.append({"method": meth, "seed": seed, "steps": steps, "estimator": est, "modes": len(z),
+                         "backward_max": float(beta.max()), "backward_mean": float(beta.mean()),
+                         "modulus_at_max": float(np.abs(z[np.argmax(beta)])),
+                         "hausdorff": r[est]["hausdorff"]})  # fmt: skip
+    report.write_csv(out / "backward_errors.csv", flat, list(flat[0]))
+    report.write_json(out / "pseudospectra.json", {"folders": folders, "scale": scale_rows, "runs": flat})
+    # tables
+    methods = ["oracle", *METHODS]
+    table = []
+    for est in ("svd", "galerkin", "svd-rank"):
+        for meth in methods:
+            rs = [r for r in flat if r["method"] == meth and r["estimator"] == est]
+            if rs:
+                table.append([meth, est, len(rs), report.pm([r["modes"] for r in rs], ".1f"),
+                              report.pm([r["hausdorff"] for r in rs], ".4f"),
+                              report.pm([r["backward_max"] for r in rs], ".4f"),
+                              report.pm([r["backward_mean"] for r in rs], ".5f"),
+                              report.pm([r["modulus_at_max"] for r in rs], ".3f")])  # fmt: skip
+    lines = [
+        "# Noisy logistic map: pseudospectra and eigenvalue backward errors",
+        "",
+        f"K on L2(pi) in an orthonormal basis of its range + co-range ({M.shape[0]} functions). '±' is the sample "
+        "std (ddof=1). Stored runs: " + ", ".join(folders) + f". {time.time() - t0:.0f} s.",
+        "",
+        "## How far n samples can move the eigenvalues",
+        "",
+        *report.markdown_table(
+            [
+                "n",
+                "eps = n^-1/2",
+                "eps-pseudospectrum reaches",
+                f"Hausdorff, noise of std eps ({NOISE_DRAWS} draws)",
+                f"oracle Hausdorff, svd (seeds {ORACLE_SEEDS[0]}-{ORACLE_SEEDS[-1]})",
+                "oracle Hausdorff, galerkin",
+            ],
+            [
+                [
+                    s["n"],
+                    f"{s['eps']:.4f}",
+                    f"{s['pseudospectrum_reach']:.3f}",
+                    report.pm(s["noise_hausdorff"], ".3f"),
+                    report.pm(s["oracle_svd"], ".3f"),
+                    report.pm(s["oracle_galerkin"], ".3f"),
+                ]
+                for s in scale_rows
+            ],
+        ),  # fmt: skip
+        "",
+        "## Backward error of the learned eigenvalues, beta(z) = sigma_min(zI - K)",
+        "",
+        *report.markdown_table(
+            ["method", "estimator", "runs", "modes", "Hausdorff", "max beta", "mean beta", "|z| at the max"], table
+        ),
+        "",
+        "## NestedLoRA SVD vs each method, paired by seed (svd estimator)",
+        "",
+        "'±' is the sample std (ddof=1) of the per-seed difference; p: two-sided Wilcoxon signed-rank test.",
+        "",
+        *report.markdown_table(PAIRED_HEADER, paired_rows(fits, {**BACKWARD, "Hausdorff": "hausdorff"}, "svd")),
+        "",
+    ]
+    report.write_markdown(out / "pseudospectra.md", lines)
+    # 3. the figure
+    plt = pyplot()
+    names = [m for m in methods if any(r["method"] == m for r in flat)]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.3), squeeze=False)
+    levels = [-3.0, -2.5, -2.0, -1.5]
+    for ax, meth in zip(axes[0], names):
+        cs = ax.contour(xs, ys, np.log10(np.maximum(beta_grid, 1e-16)), levels=levels, cmap="viridis", linewidths=0.8)
+        ax.clabel(cs, fontsize=6, fmt=lambda v: f"{10**v:.0e}".replace("e-0", "e-"))
+        rs = [r for (m, _, _), r in fits.items() if m == meth]
+        re = np.concatenate([r["svd"]["eigenvalues_re"] for r in rs])
+        im = np.concatenate([r["svd"]["eigenvalues_im"] for r in rs])
+        ax.scatter(re, im, s=6, color="tab:red", alpha=0.6, label=f"learned ({len(rs)} seeds)")
+        ax.scatter(mu.real, mu.imag, s=40, facecolors="none", edgecolors="k", lw=1.0, label="exact")
+        ax.set_xlim(-0.5, 0.5)
+        ax.set_ylim(-0.45, 0.45)
+        ax.set_aspect("equal")
+        ax.set_title(f"{meth} (the eigenvalue 1 is off the plot)" if meth == "oracle" else meth, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0][0].legend(fontsize=6, loc="lower left")
+    fig.suptitle("eps-pseudospectra of K (contours: sigma_min(zI - K) = eps) and eigenvalues, svd estimator",
+                 fontsize=9)  # fmt: skip
+    save_figure(fig, out / "pseudospectra.png")
 
 
 def make_jobs(args: Any) -> list[dict[str, Any]]:
@@ -407,12 +579,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--steps", type=int, default=0, help=f"training steps (0: {STEPS})")
     p.add_argument("--paired", nargs="*", metavar="FOLDER", help="only compare lora-svd with each method, per seed, "
                    "over the runs in these result folders: writes <out>/paired.md")  # fmt: skip
+    p.add_argument("--pseudospectra", nargs="*", metavar="FOLDER", help="only the pseudospectra of K and the backward "
+                   "errors of the runs in these result folders: writes <out>/pseudospectra.md")  # fmt: skip
     args = p.parse_args(argv)
     out = Path(args.out)
-    if args.paired:
-        for folder in args.paired:
+    for flag in ("paired", "pseudospectra"):
+        for folder in getattr(args, flag) or []:
             if not list(Path(folder).glob("*/result.json")):
-                p.error(f"--paired: {folder} has no finished runs; pass a koopman_logistic --out folder")
+                p.error(f"--{flag}: {folder} has no finished runs; pass a koopman_logistic --out folder")
+    if args.pseudospectra:
+        out.mkdir(parents=True, exist_ok=True)
+        pseudospectra(args.pseudospectra, out)
+        print((out / "pseudospectra.md").read_text())
+        return
+    if args.paired:
         out.mkdir(parents=True, exist_ok=True)
         paired(args.paired, out)
         print((out / "paired.md").read_text())

@@ -6,7 +6,8 @@ import pytest
 from scipy import integrate, stats
 
 from rlspectral.envs.logistic import NoisyLogisticMap, transfer_matrix
-from rlspectral.errors import ConfigError
+from rlspectral.errors import ConfigError, DataError
+from rlspectral.metrics import eigenvalue_backward_error
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,39 @@ def test_singular_values_and_stationary_density_match_the_grid(system):
     assert np.abs(fine - system.singular_values[:12]).max() < 3e-5  # O(h^2) midpoint error
     np.testing.assert_allclose((4 * fine - coarse) / 3, system.singular_values[:12], atol=1e-6)  # Richardson
     assert abs(system.singular_values[0] - 1) < 1e-12
+
+
+def test_operator_matrix_is_k_on_l2_pi_and_its_pseudospectra_match_the_grid(system):
+    M = system.operator_matrix
+    # The whole of K: its nonzero eigenvalues and its singular values.
+    mu = np.linalg.eigvals(M)
+    assert np.abs(mu[:, None] - system.eigenvalues[None, :8]).min(0).max() < 1e-9
+    np.testing.assert_allclose(np.linalg.svd(M, compute_uv=False)[:21], system.singular_values, atol=1e-6)
+    # sigma_min(z I - K) on L2(pi) against the grid operator in orthonormal coordinates (independent discretization).
+    x = (np.arange(400) + 0.5) / 400
+    s = np.sqrt(system.stationary_density(x))
+    grid = s[:, None] * transfer_matrix(system, 400) / s[None, :]
+    z = np.array([0.3, -0.2 + 0.1j, 0.05j, 0.6 - 0.3j])
+    beta = eigenvalue_backward_error(M, z, zero_part=True)
+    np.testing.assert_allclose(eigenvalue_backward_error(grid, z), beta, rtol=2e-3)
+    assert np.all(eigenvalue_backward_error(M, system.eigenvalues[:6], zero_part=True) < 1e-10)
+    # Far from normal: points 0.1 away from every eigenvalue are eigenvalues of K + E with ||E|| < 10^-2.
+    assert eigenvalue_backward_error(M, np.array([0.1 + 0.1j]), zero_part=True)[0] < 1e-2
+
+
+def test_backward_error_against_closed_forms():
+    # Normal matrix: the distance to the spectrum.
+    a = np.diag([1.0, -0.5, 0.2j])
+    z = np.array([0.3 + 0.4j, 2.0, -0.5 + 1e-3j])
+    np.testing.assert_allclose(eigenvalue_backward_error(a, z), [np.sqrt(0.13), 1.0, 1e-3], rtol=1e-9)
+    # Jordan block [[0, 1], [0, 0]]: sigma_min^2 = (2|z|^2 + 1 - sqrt((2|z|^2 + 1)^2 - 4|z|^4)) / 2.
+    r2 = np.abs(z) ** 2
+    exact = np.sqrt((2 * r2 + 1 - np.sqrt((2 * r2 + 1) ** 2 - 4 * r2**2)) / 2)
+    np.testing.assert_allclose(eigenvalue_backward_error(np.array([[0.0, 1.0], [0.0, 0.0]]), z), exact, rtol=1e-9)
+    np.testing.assert_allclose(eigenvalue_backward_error(a, z, zero_part=True), [np.sqrt(0.13), 1.0, 1e-3], rtol=1e-9)
+    assert eigenvalue_backward_error(a, np.array([0.01]), zero_part=True)[0] == pytest.approx(0.01)
+    with pytest.raises(DataError, match="square"):
+        eigenvalue_backward_error(np.ones((2, 3)), z)
 
 
 def test_noise_sampler_follows_the_cos_power_density(system):

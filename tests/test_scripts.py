@@ -51,3 +51,15 @@ def test_no_path_hacks_and_no_script_imports_another():
     assert [p.name for p in files if needle in p.read_text()] == []
     importing = re.compile(r"^\s*(from|import)\s+scripts\b", re.MULTILINE)
     assert [p.name for p in files if importing.search(p.read_text())] == []
+
+
+def test_koopman_logistic_refuses_a_folder_without_runs(tmp_path, monkeypatch, capsys):
+    """``--pseudospectra`` / ``--paired`` read stored runs: an empty folder is one line and exit 2, before any work."""
+    for flag in ("--pseudospectra", "--paired"):
+        argv = ["scripts/koopman_logistic.py", "--out", str(tmp_path / "out"), flag, str(tmp_path)]
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit) as stop:
+            runpy.run_module("scripts.koopman_logistic", run_name="__main__", alter_sys=True)
+        assert stop.value.code == 2
+        assert f"{flag}: {tmp_path} has no finished runs" in capsys.readouterr().err
+        assert not (tmp_path / "out").exists()
