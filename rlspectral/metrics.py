@@ -73,9 +73,10 @@ def eigenvalue_backward_error(matrix: np.ndarray, z: np.ndarray, zero_part: bool
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise DataError(f"matrix of shape {a.shape}: pass a square matrix (the operator in an orthonormal basis)")
     z = np.asarray(z, dtype=np.complex128)
-    eye = np.eye(a.shape[0])
-    shifted = z.reshape(-1, 1, 1) * eye - a  # [m, d, d]
-    beta = np.linalg.svd(shifted, compute_uv=False)[:, -1]
+    flat, eye = z.reshape(-1), np.eye(a.shape[0])
+    beta = np.empty(flat.shape)
+    for i in range(0, len(flat), 2048):  # [chunk, d, d] at a time: a pseudospectrum grid is ~10^5 points
+        beta[i : i + 2048] = np.linalg.svd(flat[i : i + 2048, None, None] * eye - a, compute_uv=False)[:, -1]
     if zero_part:
         beta = np.minimum(beta, np.abs(z.reshape(-1)))
     return beta.reshape(z.shape)
