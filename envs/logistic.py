@@ -178,6 +178,16 @@ class NoisyLogisticMap:
         return np.linalg.svd(np.conj(L).T @ R, compute_uv=False)
 
     @cached_property
+    def range_matrix(self) -> Array:
+        """K restricted to its range span{u_k}, in an L2(pi)-orthonormal basis (``L^* A L^-*`` with
+        ``L L^* = <u_j, u_k>_pi``): what a Galerkin matrix on an exact range basis estimates. Same nonzero
+        eigenvalues as K."""
+        x, w = self._nodes
+        U = self.range_basis(x)
+        L = np.linalg.cholesky((np.conj(U) * (w * self.stationary_density(x))[:, None]).T @ U)
+        return np.conj(L).T @ self.koopman_matrix @ np.linalg.inv(np.conj(L).T)
+
+    @cached_property
     def operator_matrix(self) -> Array:
         """K on L2(pi) in an orthonormal basis of ``W = span{u_k} + span{v_k}`` (range and co-range, ``K = U V^*``,
         module doc), complex, at most ``2 (N + 1)`` square. K maps W into W and vanishes on its complement, so this

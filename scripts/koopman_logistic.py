@@ -414,15 +414,6 @@ def _hausdorff(learned: np.ndarray, exact: np.ndarray) -> float:
     return float(np.abs(np.asarray(learned)[:, None] - exact[None, :]).min(1).max())
 
 
-def _range_compression(system) -> np.ndarray:
-    """K restricted to its range span{u_k}, in an L2(pi)-orthonormal basis: what the oracle's Galerkin matrix
-    (exact range basis) estimates."""
-    x, w = system._nodes
-    U = system.range_basis(x)
-    L = np.linalg.cholesky((np.conj(U) * (w * system.stationary_density(x))[:, None]).T @ U)
-    return np.conj(L).T @ system.koopman_matrix @ np.linalg.inv(np.conj(L).T)
-
-
 def pseudospectra(folders: list[str], out: Path) -> None:
     """How far sampling noise can move this operator's eigenvalues, and a conditioning-aware eigenvalue error for
     every stored run (results/koopman_logistic_pseudospectra/PLAN.md):
@@ -448,7 +439,7 @@ def pseudospectra(folders: list[str], out: Path) -> None:
     Z = xs[None, :] + 1j * ys[:, None]
     beta_grid = eigenvalue_backward_error(M, Z, zero_part=True)
     dist_grid = np.abs(Z[..., None] - mu).min(-1)
-    R = _range_compression(system)
+    R = system.range_matrix
     rng = np.random.default_rng(0)
     f, g = exact_bases(system)
     scale_rows = []

@@ -74,6 +74,8 @@ def test_operator_matrix_is_k_on_l2_pi_and_its_pseudospectra_match_the_grid(syst
     # The whole of K: its nonzero eigenvalues and its singular values.
     mu = np.linalg.eigvals(M)
     assert np.abs(mu[:, None] - system.eigenvalues[None, :8]).min(0).max() < 1e-9
+    R = system.range_matrix  # K on its range alone: the same nonzero eigenvalues
+    assert np.abs(np.linalg.eigvals(R)[:, None] - system.eigenvalues[None, :8]).min(0).max() < 1e-9
     np.testing.assert_allclose(np.linalg.svd(M, compute_uv=False)[:21], system.singular_values, atol=1e-6)
     # sigma_min(z I - K) on L2(pi) against the grid operator in orthonormal coordinates (independent discretization).
     x = (np.arange(400) + 0.5) / 400
