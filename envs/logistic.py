@@ -164,17 +164,24 @@ class NoisyLogisticMap:
         return np.real(self.fourier(y) @ self._stationary_coefficients)
 
     @cached_property
-    def singular_values(self) -> Array:
-        """The N + 1 singular values of K on L2(pi) (decreasing; the first is 1, the constant)."""
+    def _node_bases(self) -> tuple[Array, Array, Array]:
+        """At the quadrature nodes: the weights times pi, the range functions ``u_k`` and the co-range functions
+        ``v_k = c_k conj(e_k) / pi`` (``K = U V^*`` on L2(pi), module doc)."""
         x, w = self._nodes
         pi = self.stationary_density(x)
         if pi.min() <= 0:  # pragma: no cover - pi > 0 for every even N (F is onto [0, 1])
-            raise ConfigError("the stationary density vanishes somewhere: singular values undefined")
-        U, E = self.range_basis(x), self.fourier(x)
-        Gu = (np.conj(U) * (w * pi)[:, None]).T @ U
-        V = np.conj(E) * self.coefficients / pi[:, None]
-        Gv = (np.conj(V) * (w * pi)[:, None]).T @ V
-        L, R = np.linalg.cholesky(Gu), np.linalg.cholesky(Gv)
+            raise ConfigError("the stationary density vanishes somewhere: K on L2(pi) is undefined")
+        return w * pi, self.range_basis(x), np.conj(self.fourier(x)) * self.coefficients / pi[:, None]
+
+    def _inner(self, a: Array, b: Array) -> Array:
+        """``<a_i, b_j>_pi`` of functions given at the quadrature nodes (columns)."""
+        return (np.conj(a) * self._node_bases[0][:, None]).T @ b
+
+    @cached_property
+    def singular_values(self) -> Array:
+        """The N + 1 singular values of K on L2(pi) (decreasing; the first is 1, the constant)."""
+        _, U, V = self._node_bases
+        L, R = np.linalg.cholesky(self._inner(U, U)), np.linalg.cholesky(self._inner(V, V))
         return np.linalg.svd(np.conj(L).T @ R, compute_uv=False)
 
     @cached_property
@@ -182,27 +189,20 @@ class NoisyLogisticMap:
         """K restricted to its range span{u_k}, in an L2(pi)-orthonormal basis (``L^* A L^-*`` with
         ``L L^* = <u_j, u_k>_pi``): what a Galerkin matrix on an exact range basis estimates. Same nonzero
         eigenvalues as K."""
-        x, w = self._nodes
-        U = self.range_basis(x)
-        L = np.linalg.cholesky((np.conj(U) * (w * self.stationary_density(x))[:, None]).T @ U)
+        L = np.linalg.cholesky(self._inner(self._node_bases[1], self._node_bases[1]))
         return np.conj(L).T @ self.koopman_matrix @ np.linalg.inv(np.conj(L).T)
 
     @cached_property
     def operator_matrix(self) -> Array:
-        """K on L2(pi) in an orthonormal basis of ``W = span{u_k} + span{v_k}`` (range and co-range, ``K = U V^*``,
-        module doc), complex, at most ``2 (N + 1)`` square. K maps W into W and vanishes on its complement, so this
-        matrix (plus 0 elsewhere) is all of K: same nonzero eigenvalues, same singular values, same pseudospectra."""
-        x, w = self._nodes
-        pi = self.stationary_density(x)
-        U = self.range_basis(x)
-        V = np.conj(self.fourier(x)) * self.coefficients / pi[:, None]
+        """K on L2(pi) in an orthonormal basis of ``W = span{u_k} + span{v_k}`` (range and co-range), complex, at
+        most ``2 (N + 1)`` square. K maps W into W and vanishes on its complement, so this matrix (plus 0 elsewhere)
+        is all of K: same nonzero eigenvalues, same singular values, same pseudospectra."""
+        _, U, V = self._node_bases
         B = np.concatenate([U, V], axis=1)
-        gram = (np.conj(B) * (w * pi)[:, None]).T @ B
-        lam, Q = np.linalg.eigh(gram)
+        lam, Q = np.linalg.eigh(self._inner(B, B))
         keep = lam > 1e-12 * lam.max()
         phi = B @ (Q[:, keep] / np.sqrt(lam[keep]))  # orthonormal in L2(pi)
-        inner = lambda a, b: (np.conj(a) * (w * pi)[:, None]).T @ b  # noqa: E731  <a_i, b_j>_pi
-        return inner(phi, U) @ inner(V, phi)
+        return self._inner(phi, U) @ self._inner(V, phi)
 
     def conditional_expectation(self, g: Callable[[Array], Array], x: Array, steps: int) -> Array:
         """Exact ``E[g(x_{t+n}) | x_t = x]`` for n = 1..steps: ``[len(x), steps, m]`` (g maps ``[n] -> [n, m]``)."""

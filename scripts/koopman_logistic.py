@@ -576,8 +576,14 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     for flag in ("paired", "pseudospectra"):
         for folder in getattr(args, flag) or []:
-            if not list(Path(folder).glob("*/result.json")):
+            runs = sorted(Path(folder).glob("*/result.json"))
+            if not runs:
                 p.error(f"--{flag}: {folder} has no finished runs; pass a koopman_logistic --out folder")
+            for path in runs:
+                r = json.loads(path.read_text())
+                if not ({"method", "seed", "steps"} <= r.keys() and "eigenvalues_re" in r.get("svd", {})):
+                    p.error(f"--{flag}: {path} is not a koopman_logistic run (no method / seed / svd eigenvalues); "
+                            "pass a koopman_logistic --out folder")  # fmt: skip
     if args.pseudospectra:
         out.mkdir(parents=True, exist_ok=True)
         pseudospectra(args.pseudospectra, out)

@@ -63,3 +63,12 @@ def test_koopman_logistic_refuses_a_folder_without_runs(tmp_path, monkeypatch, c
         assert stop.value.code == 2
         assert f"{flag}: {tmp_path} has no finished runs" in capsys.readouterr().err
         assert not (tmp_path / "out").exists()
+    other = tmp_path / "other" / "run"  # a result folder of another benchmark
+    other.mkdir(parents=True)
+    (other / "result.json").write_text('{"method": "nested-lora", "seed": 0, "mean_cosine_similarity": 0.9}')
+    monkeypatch.setattr(sys, "argv", ["scripts/koopman_logistic.py", "--out", str(tmp_path / "out"),
+                                      "--pseudospectra", str(tmp_path / "other")])  # fmt: skip
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_module("scripts.koopman_logistic", run_name="__main__", alter_sys=True)
+    assert stop.value.code == 2
+    assert "is not a koopman_logistic run" in capsys.readouterr().err
