@@ -207,6 +207,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     seed, method = job["seed"], job["method"]
     train, test, valid = data(seed), data(TEST_SEED), data(VALID_SEED + seed, VALID)
     steps = job.get("steps") or STEPS
+    stopped: dict[str, Any] = {}  # early stopping's record (rlspectral methods with validate_every)
     if method == "oracle":
         f, g = exact_bases(_system())
         wall = 0.0
@@ -215,9 +216,11 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
     else:
         from rlspectral.koopman import TrajFitConfig, fit_trajectories
 
-        cfg = TrajFitConfig(method=METHODS[method], svd=True, steps=steps, seed=seed, **COMMON)
-        fit = fit_trajectories(embed(train), cfg)
+        every = job.get("validate_every", 0)
+        cfg = TrajFitConfig(method=METHODS[method], svd=True, steps=steps, seed=seed, validate_every=every, **COMMON)
+        fit = fit_trajectories(embed(train), cfg, valid=embed(valid) if every else None)
         wall = fit.stats["wall_time_s"]
+        stopped = {key: fit.stats[key] for key in ("best_step", "vamp_e_valid") if key in fit.stats}
 
         def f(x: np.ndarray) -> np.ndarray:
             return fit.features(embed(x))
@@ -226,6 +229,7 @@ def run_job(job: dict[str, Any], job_dir: Path) -> dict[str, Any]:
             return fit.features(embed(x), "g")
 
     result = {"id": job["id"], "method": method, "seed": seed, "steps": steps, "wall_time_s": wall}
+    result.update(stopped)
     result.update(evaluate(f, g, train, test, valid))
     return result
 
@@ -366,14 +370,18 @@ def load_fits(folders: list[str]) -> dict[tuple[str, int, int], dict[str, Any]]:
 
 def paired_rows(fits: dict[tuple[str, int, int], dict[str, Any]], metrics: dict[str, str], estimator: str) -> list:
     """lora-svd against every other method, paired by (seed, training steps): a run is compared only with the other
-    method's run on the same data and budget (the oracle row of a folder carries that folder's steps). Mean of the
+    method's run on the same data and budget (the oracle row of a folder carries that folder's steps; runs without
+    ``estimator``, written before it existed, are left out). Mean of the
     paired difference, its sample std, how often lora-svd is lower, and the two-sided Wilcoxon signed-rank p."""
     from scipy.stats import wilcoxon
 
-    ref = {(seed, steps): r for (meth, seed, steps), r in fits.items() if meth == "lora-svd"}
+    ref = {(seed, steps): r for (meth, seed, steps), r in fits.items() if meth == "lora-svd" and estimator in r}
     rows = []
     for other in ["oracle", *[m for m in METHODS if m != "lora-svd"]]:
-        pairs = sorted((seed, steps) for (meth, seed, steps) in fits if meth == other and (seed, steps) in ref)
+        pairs = sorted(
+            (seed, steps) for (meth, seed, steps), r in fits.items()
+            if meth == other and (seed, steps) in ref and estimator in r
+        )  # fmt: skip
         if len(pairs) < 2:
             continue
         for label, key in metrics.items():
@@ -408,6 +416,8 @@ def paired(folders: list[str], out: Path, estimator: str = "svd") -> None:
 # ----------------------------------------------------------------------------------------------- pseudospectra
 SAMPLE_SIZES, NOISE_DRAWS, ORACLE_SEEDS = (10_000, 50_000, 200_000, 1_000_000), 200, (0, 1, 2)
 BACKWARD = {"max backward error": "backward_max", "mean backward error": "backward_mean"}
+PSEUDO_PAIRED = {**BACKWARD, "Hausdorff": "hausdorff", "leading-5 eig. err": "leading_mean_err",
+                 "pred. err (n ≤ 20)": "pred_err_mean"}  # fmt: skip
 
 
 def _hausdorff(learned: np.ndarray, exact: np.ndarray) -> float:
@@ -524,13 +534,16 @@ def pseudospectra(folders: list[str], out: Path) -> None:
             ["method", "estimator", "runs", "modes", "Hausdorff", "max beta", "mean beta", "|z| at the max"], table
         ),
         "",
-        "## NestedLoRA SVD vs each method, paired by seed (svd estimator)",
-        "",
-        "'±' is the sample std (ddof=1) of the per-seed difference; p: two-sided Wilcoxon signed-rank test.",
-        "",
-        *report.markdown_table(PAIRED_HEADER, paired_rows(fits, {**BACKWARD, "Hausdorff": "hausdorff"}, "svd")),
-        "",
     ]
+    for est in [e for e in ("svd", "svd-rank") if any(e in r for r in fits.values())]:
+        lines += [
+            f"## NestedLoRA SVD vs each method, paired by seed ({est} estimator)",
+            "",
+            "'±' is the sample std (ddof=1) of the per-seed difference; p: two-sided Wilcoxon signed-rank test.",
+            "",
+            *report.markdown_table(PAIRED_HEADER, paired_rows(fits, PSEUDO_PAIRED, est)),
+            "",
+        ]
     report.write_markdown(out / "pseudospectra.md", lines)
     # 3. the figure
     plt = pyplot()
@@ -560,7 +573,10 @@ def make_jobs(args: Any) -> list[dict[str, Any]]:
     jobs = []
     for seed in seed_range(args):
         for meth in ["oracle", *args.methods]:
-            jobs.append({"id": f"{meth}__s{seed}", "method": meth, "seed": seed, "steps": args.steps})
+            job = {"id": f"{meth}__s{seed}", "method": meth, "seed": seed, "steps": args.steps}
+            if args.validate_every:
+                job["validate_every"] = args.validate_every
+            jobs.append(job)
     return jobs
 
 
@@ -568,12 +584,19 @@ def main(argv: list[str] | None = None) -> None:
     p = sweep_parser(__doc__, "results/koopman_logistic", seeds=5, workers=1, threads="--threads")
     p.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     p.add_argument("--steps", type=int, default=0, help=f"training steps (0: {STEPS})")
+    p.add_argument("--validate-every", type=int, default=0, metavar="N", help="early stopping: VAMP-E on the "
+                   "validation trajectory every N steps, keep the best networks (0: off)")  # fmt: skip
     p.add_argument("--paired", nargs="*", metavar="FOLDER", help="only compare lora-svd with each method, per seed, "
                    "over the runs in these result folders: writes <out>/paired.md")  # fmt: skip
     p.add_argument("--pseudospectra", nargs="*", metavar="FOLDER", help="only the pseudospectra of K and the backward "
                    "errors of the runs in these result folders: writes <out>/pseudospectra.md")  # fmt: skip
     args = p.parse_args(argv)
     out = Path(args.out)
+    if args.validate_every < 0:
+        p.error(f"--validate-every {args.validate_every}: pass a number of steps >= 1 (0: off)")
+    if args.validate_every and "deeptime-vampnet" in args.methods:
+        p.error("--validate-every: deeptime-vampnet is trained by deeptime, without early stopping here; "
+                "leave it out of --methods")  # fmt: skip
     for flag in ("paired", "pseudospectra"):
         for folder in getattr(args, flag) or []:
             runs = sorted(Path(folder).glob("*/result.json"))

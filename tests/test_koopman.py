@@ -370,3 +370,46 @@ def test_fit_errors_are_spectral_errors():
         fit_trajectories(np.zeros((5, 1)), TrajFitConfig(lag=5))
     with pytest.raises(SpectralError, match="trajectories must be"):
         fit_trajectories(np.zeros((2, 3, 4, 1)), TrajFitConfig(lag=1))
+
+
+def test_best_on_held_out_restores_the_best_weights_not_the_last():
+    from rlspectral.koopman.validation import BestOnHeldOut
+
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.standard_normal((4000, 1)) * 0.1, axis=0) % 1.0  # a random walk on the circle
+    pairs = (x[:-1], x[1:])
+    learner = type("L", (), {})()
+    learner.f, learner.g, learner.step = nn.Linear(1, 3), nn.Linear(1, 3), 0
+    with torch.no_grad():  # f = g = (1, x, x): VAMP-E > 1 (x_t, x_t+1 correlate)
+        for net in (learner.f, learner.g):
+            net.weight.copy_(torch.tensor([[0.0], [1.0], [1.0]]))
+            net.bias.copy_(torch.tensor([1.0, 0.0, 0.0]))
+    stop = BestOnHeldOut(pairs, pairs, np.zeros(1), np.ones(1))
+    learner.step = 100
+    good = stop(learner)["vamp_e_valid"]
+    best = [p.detach().clone() for p in learner.f.parameters()]
+    with torch.no_grad():  # f loses x: only the constant is left, VAMP-E = 1
+        learner.f.weight.zero_()
+    learner.step = 200
+    worse = stop(learner)["vamp_e_valid"]
+    assert good > 1.2 and worse == pytest.approx(1.0, abs=1e-9) and stop.best_step == 100
+    stop.restore(learner)
+    for p, q in zip(learner.f.parameters(), best):
+        assert torch.equal(p, q)
+    assert stop.score(learner) == pytest.approx(good, rel=1e-12)
+
+
+def test_fit_trajectories_early_stopping_keeps_the_best_checkpoint(tmp_path):
+    data = trajectories("double-well-1d", 200, 1000, seed=1, cache_dir=tmp_path)
+    cfg = TrajFitConfig(lag=10, dt=0.01, k=3, steps=300, batch_size=256, hidden=(32, 32), validate_every=100,
+                        eval_pairs=20_000)  # fmt: skip
+    fit = fit_trajectories(data[:150], cfg, valid=data[150:])
+    steps = [s for s, _ in fit.stats["vamp_e_valid"]]
+    scores = [v for _, v in fit.stats["vamp_e_valid"]]
+    assert steps == [100, 200, 300] and fit.stats["best_step"] == steps[int(np.argmax(scores))]
+    x0, x1 = lagged_pairs(list(data[150:]), 10, 20_000, seed=cfg.seed + 3)
+    assert fit.scores(x0, x1)["vamp_e"] == pytest.approx(max(scores), rel=1e-9)  # the kept networks score the best
+    with pytest.raises(ConfigError, match="^validate_every=100: early stopping needs held-out trajectories"):
+        fit_trajectories(data[:150], cfg)
+    with pytest.raises(ConfigError, match="^validate_every=5: early stopping scores VAMP-E"):
+        TrajFitConfig(method="generator", validate_every=5)

@@ -72,3 +72,35 @@ def test_koopman_logistic_refuses_a_folder_without_runs(tmp_path, monkeypatch, c
         runpy.run_module("scripts.koopman_logistic", run_name="__main__", alter_sys=True)
     assert stop.value.code == 2
     assert "is not a koopman_logistic run" in capsys.readouterr().err
+
+
+def test_koopman_logistic_early_stopping_flag(tmp_path, monkeypatch, capsys):
+    """``--validate-every``: a bad value or deeptime's peer (trained outside rlspectral) is one line and exit 2."""
+    out = tmp_path / "out"
+    for flags, message in (
+        (["--validate-every", "-1"], "--validate-every -1: pass a number of steps >= 1"),
+        (["--validate-every", "5"], "deeptime-vampnet is trained by deeptime, without early stopping"),
+    ):
+        monkeypatch.setattr(sys, "argv", ["scripts/koopman_logistic.py", "--out", str(out), *flags])
+        with pytest.raises(SystemExit) as stop:
+            runpy.run_module("scripts.koopman_logistic", run_name="__main__", alter_sys=True)
+        assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_koopman_logistic_early_stopped_run(tmp_path, monkeypatch):
+    """A short early-stopped fit records the step it kept: the best held-out VAMP-E of its history."""
+    import json
+
+    import numpy as np
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", ["scripts/koopman_logistic.py", "--out", str(out), "--seeds", "1", "--steps",
+                                      "30", "--validate-every", "10", "--methods", "lora-svd"])  # fmt: skip
+    runpy.run_module("scripts.koopman_logistic", run_name="__main__", alter_sys=True)
+    result = json.loads((out / "lora-svd__s0" / "result.json").read_text())
+    history = result["vamp_e_valid"]
+    assert [s for s, _ in history] == [10, 20, 30]
+    assert result["best_step"] == history[int(np.argmax([v for _, v in history]))][0]
+    assert (out / "table.md").exists()

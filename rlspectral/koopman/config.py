@@ -38,6 +38,7 @@ class TrajFitConfig:
     eval_pairs: int = 200_000
     seed: int = 0
     holdout: float = 0.2  # share of the trajectories (or of one trajectory's time axis) held out for VAMP scores
+    validate_every: int = 0  # early stopping: score held-out VAMP-E every N steps, keep the best networks (0: off)
     threads: int = 0  # torch threads (0: torch's default)
     objective_kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -50,12 +51,16 @@ class TrajFitConfig:
         check(self.estimator != "svd" or two, "estimator", self.estimator, "the svd estimator needs two networks")
         check_int(self, 1, "lag", "steps", "batch_size", "eval_pairs")
         check(is_int(self.k) and self.k >= 2, "k", self.k, "pass k >= 2: the first mode is the constant")
-        check_int(self, 0, "fourier_features", "threads")
+        check_int(self, 0, "fourier_features", "threads", "validate_every")
         for name in ("dt", "lr", "beta", "shift", "fourier_scale"):
             value = getattr(self, name)
             check(is_real(value) and value > 0, name, value, "pass a finite number > 0")
         check(is_real(self.holdout) and 0 <= self.holdout < 1, "holdout", self.holdout, "pass a share in [0, 1)")
         check_sizes(self, "hidden")
+        check(
+            not (self.validate_every and self.method == "generator"), "validate_every", self.validate_every,
+            "early stopping scores VAMP-E of a time-lag fit; pass 0 with the generator",
+        )  # fmt: skip
         check(isinstance(self.objective_kwargs, dict), "objective_kwargs", self.objective_kwargs, "pass a dict")
 
     def to_dict(self) -> dict[str, Any]:

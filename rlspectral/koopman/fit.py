@@ -35,6 +35,7 @@ from rlspectral.koopman.estimators import (
 )
 from rlspectral.koopman.generator import GeneratorLearner
 from rlspectral.koopman.model import KoopmanFitModel, network_features
+from rlspectral.koopman.validation import BestOnHeldOut
 from rlspectral.learner import LearnerConfig, SpectralLearner
 
 
@@ -143,10 +144,21 @@ def learner_config(cfg: TrajFitConfig, d: int) -> LearnerConfig:
     )
 
 
-def fit_trajectories(train: np.ndarray | Sequence[np.ndarray], cfg: TrajFitConfig, progress: bool = False) -> TrajFit:
+def fit_trajectories(
+    train: np.ndarray | Sequence[np.ndarray],
+    cfg: TrajFitConfig,
+    progress: bool = False,
+    valid: np.ndarray | Sequence[np.ndarray] | None = None,
+) -> TrajFit:
     """Fit ``cfg.method`` on training trajectories; the Koopman model (whitening + small dense solve) comes
-    from ``cfg.eval_pairs`` training pairs (or stationary states, for the generator)."""
+    from ``cfg.eval_pairs`` training pairs (or stationary states, for the generator). With ``cfg.validate_every``,
+    the fit ends with the networks whose VAMP-E on the ``valid`` trajectories was best
+    (:class:`~rlspectral.koopman.validation.BestOnHeldOut`, scored every ``validate_every`` steps and at the end)."""
     trajs = as_trajectories(train)
+    if cfg.validate_every and valid is None:
+        raise ConfigError(
+            f"validate_every={cfg.validate_every}: early stopping needs held-out trajectories; pass valid=..."
+        )
     longest = max((len(t) for t in trajs), default=0)
     if longest <= cfg.lag:
         raise ConfigError(f"lag={cfg.lag}: no trajectory is longer than the lag; pass a lag < {max(longest, 1)}")
@@ -168,8 +180,22 @@ def fit_trajectories(train: np.ndarray | Sequence[np.ndarray], cfg: TrajFitConfi
         sampler = PairSampler(buffer, learner.operator, seed=seed)
     distributed.attach(learner)  # data-parallel: moments and gradients reduced over the processes
     batch_size = distributed.local_batch(cfg.batch_size, learner.objective.splits)
+    stopper = None
+    if cfg.validate_every:
+        held = as_trajectories(valid)  # type: ignore[arg-type]
+        if max((len(t) for t in held), default=0) <= cfg.lag:
+            raise ConfigError(f"valid: no held-out trajectory is longer than lag={cfg.lag}; pass longer ones")
+        pairs = lagged_pairs(trajs, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 2)
+        stopper = BestOnHeldOut(pairs, lagged_pairs(held, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 3), mean, scale)
     t0 = time.perf_counter()
-    learner.fit(sampler, cfg.steps, batch_size, progress=progress and distributed.is_main())
+    learner.fit(
+        sampler, cfg.steps, batch_size, progress=progress and distributed.is_main(),
+        callback=stopper, callback_every=cfg.validate_every,
+    )  # fmt: skip
+    if stopper is not None:
+        if not stopper.history or stopper.history[-1][0] != learner.step:
+            stopper(learner)
+        stopper.restore(learner)
     wall = time.perf_counter() - t0
     fit = TrajFit(cfg, learner, None, mean, scale)  # type: ignore[arg-type]
     x0, x1 = lagged_pairs(trajs, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 2)
@@ -195,6 +221,8 @@ def fit_trajectories(train: np.ndarray | Sequence[np.ndarray], cfg: TrajFitConfi
         "singular_values": singular_values(*fit.train_cov).tolist(),
         "vamp2_train": vamp2_score(*fit.train_cov),
     }
+    if stopper is not None:
+        fit.stats.update(best_step=stopper.best_step, vamp_e_valid=[list(h) for h in stopper.history])
     if not all(math.isfinite(v) for v in fit.model.values.real):
         raise SpectralError("the Koopman model has non-finite eigenvalues: the learned features are degenerate")
     return fit
