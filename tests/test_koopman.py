@@ -399,16 +399,20 @@ def test_best_on_held_out_restores_the_best_weights_not_the_last():
     assert stop.score(learner) == pytest.approx(good, rel=1e-12)
 
 
-def test_fit_trajectories_early_stopping_keeps_the_best_checkpoint(tmp_path):
+def test_fit_trajectories_early_stopping_and_svd_rank(tmp_path):
     data = trajectories("double-well-1d", 200, 1000, seed=1, cache_dir=tmp_path)
     cfg = TrajFitConfig(lag=10, dt=0.01, k=3, steps=300, batch_size=256, hidden=(32, 32), validate_every=100,
-                        eval_pairs=20_000)  # fmt: skip
+                        eval_pairs=20_000, estimator="svd-rank")  # fmt: skip
     fit = fit_trajectories(data[:150], cfg, valid=data[150:])
     steps = [s for s, _ in fit.stats["vamp_e_valid"]]
     scores = [v for _, v in fit.stats["vamp_e_valid"]]
     assert steps == [100, 200, 300] and fit.stats["best_step"] == steps[int(np.argmax(scores))]
     x0, x1 = lagged_pairs(list(data[150:]), 10, 20_000, seed=cfg.seed + 3)
     assert fit.scores(x0, x1)["vamp_e"] == pytest.approx(max(scores), rel=1e-9)  # the kept networks score the best
+    rank = select_rank(fit.train_cov, covariances(fit.features(x0), fit.features(x1, "g")))
+    assert fit.stats["modes"] == len(fit.model.values) == rank  # svd-rank: the rank held-out VAMP-E picks
+    with pytest.raises(ConfigError, match="^estimator=svd-rank: the rank is chosen on held-out trajectories"):
+        fit_trajectories(data[:150], TrajFitConfig(lag=10, estimator="svd-rank"))
     with pytest.raises(ConfigError, match="^validate_every=100: early stopping needs held-out trajectories"):
         fit_trajectories(data[:150], cfg)
     with pytest.raises(ConfigError, match="^validate_every=5: early stopping scores VAMP-E"):

@@ -168,12 +168,16 @@ def test_fit_traj_model_reloads_in_a_fresh_process(tmp_path):
     outs = []
     cases = [("svd", []), ("generator", ["--method", "generator", "--shift", "4"]), ("irr", ["--irreversible"])]
     cases.append(("svd-estimator", ["--estimator", "svd"]))
+    cases.append(("svd-rank", ["--estimator", "svd-rank", "--validate-every", "10", "--holdout", "0.4"]))
     for name, extra in cases:
         out = tmp_path / name
         argv = ["fit-traj", str(tmp_path / "ar1.npy"), "--lag", "2", "--k", "3", "--steps", "20", "--batch-size", "64"]
         assert main([*argv, "--out", str(out), "--no-progress", "--dt", "0.5", *extra]) == 0
         np.save(out / "states.npy", x)
         outs.append(str(out))
+    metrics = json.loads((tmp_path / "svd-rank" / "metrics.json").read_text())
+    assert [s for s, _ in metrics["vamp_e_valid"]] == [10, 20] and metrics["best_step"] in (10, 20)
+    assert 1 <= metrics["modes"] <= 3 and {"vamp2_test", "vamp_e_test"} <= metrics.keys()
     code = textwrap.dedent(RELOAD)
     proc = subprocess.run([sys.executable, "-c", code, *outs], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]

@@ -7,12 +7,14 @@ Trajectory files:
 * ``.npz``: the same array under the key ``trajectories`` (or ``x``).
 
 States are consecutive in time, ``--dt`` apart. Pairs (x_t, x_{t+lag}) never cross trajectories. A share of the
-trajectories (or, for a single one, its last part) is held out for VAMP-2 / VAMP-E. Writes ``metrics.json``
-(transfer eigenvalues, implied timescales of the non-constant modes in units of ``--dt``, singular values,
-VAMP scores), ``eigenfunctions.npz`` (the learned eigenfunctions at every state of the file, shaped like the
-input with d replaced by k) and ``model.pt``, the fitted model: ``rlspectral.koopman.load("model.pt")`` gives a
-:class:`~rlspectral.koopman.KoopmanFitModel` whose ``eigenfunctions(x)`` / ``timescales()`` are the fit's on new
-states (networks, input standardization, Koopman or generator matrix, beta, shift, lag and dt are all in the file).
+trajectories (or, for a single one, its last part) is held out for VAMP-2 / VAMP-E; with ``--validate-every``
+(early stopping) or ``--estimator svd-rank`` its first half is the validation data and the second half the test.
+Writes ``metrics.json`` (transfer eigenvalues, implied timescales of the non-constant modes in units of ``--dt``,
+singular values, VAMP scores), ``eigenfunctions.npz`` (the learned eigenfunctions at every state of the file,
+shaped like the input with d replaced by k) and ``model.pt``, the fitted model:
+``rlspectral.koopman.load("model.pt")`` gives a :class:`~rlspectral.koopman.KoopmanFitModel` whose
+``eigenfunctions(x)`` / ``timescales()`` are the fit's on new states (networks, input standardization, Koopman or
+generator matrix, beta, shift, lag and dt are all in the file).
 """
 
 from __future__ import annotations
@@ -105,9 +107,17 @@ def add_traj_arguments(p: argparse.ArgumentParser) -> None:
         "--estimator",
         choices=ESTIMATORS,
         default=d.estimator,
-        help="Koopman matrix: galerkin (C00^-1 C01 on f) or svd (truncated SVD of f, g: non-reversible dynamics)",
+        help="Koopman matrix: galerkin (C00^-1 C01 on f), svd (truncated SVD of f, g: non-reversible dynamics) or "
+        "svd-rank (that SVD at the rank with the best held-out VAMP-E)",
     )
     p.add_argument("--holdout", type=float, default=0.2, help="share of the data held out for VAMP scores")
+    p.add_argument(
+        "--validate-every",
+        type=int,
+        default=d.validate_every,
+        metavar="N",
+        help="early stopping: score held-out VAMP-E every N steps and keep the best networks (0: off)",
+    )
     add_run_arguments(p, "runs/fit-traj", d.seed)
 
 
@@ -131,6 +141,7 @@ def run_traj(args: argparse.Namespace) -> int:
         standardize=True,
         seed=args.seed,
         holdout=args.holdout,
+        validate_every=args.validate_every,
         threads=args.threads,
     )
     trajs = load_trajectories(args.path)
@@ -139,7 +150,15 @@ def run_traj(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     train, test = split_holdout(trajs, cfg.holdout, cfg.lag)
-    fit = fit_trajectories(train, cfg, progress=not args.no_progress)
+    valid = None
+    if cfg.validate_every or cfg.estimator == "svd-rank":  # the held-out part: first half validation, second test
+        if not test:
+            raise SpectralError(
+                f"{args.path}: --validate-every / --estimator svd-rank need held-out data and --holdout "
+                f"{cfg.holdout} leaves none longer than --lag {cfg.lag}; raise --holdout or pass more trajectories"
+            )
+        valid, test = split_holdout(np.stack(test), 0.5, cfg.lag)  # too short to halve: all of it validates
+    fit = fit_trajectories(train, cfg, progress=not args.no_progress, valid=valid)
     from rlspectral.distributed import is_main
 
     if not is_main():

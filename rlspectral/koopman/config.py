@@ -11,8 +11,9 @@ from rlspectral.objectives import OBJECTIVES
 # The objectives defined for two networks on a time-lag operator (from the one table in rlspectral.objectives),
 # plus the generator (NestedLoRA on Dirichlet-form moments, rlspectral.koopman.generator).
 TRAJ_METHODS: tuple[str, ...] = (*(m for m, (cls, _) in OBJECTIVES.items() if cls.supports_svd), "generator")
-# Koopman matrices on the learned functions (rlspectral.koopman.estimators): koopman_model, svd_koopman_model.
-ESTIMATORS: tuple[str, ...] = ("galerkin", "svd")
+# Koopman matrices on the learned functions (rlspectral.koopman.estimators): koopman_model, svd_koopman_model, and
+# svd_koopman_model truncated to the rank that maximizes VAMP-E on held-out trajectories (select_rank).
+ESTIMATORS: tuple[str, ...] = ("galerkin", "svd", "svd-rank")
 
 
 @dataclass
@@ -33,7 +34,8 @@ class TrajFitConfig:
     beta: float = 1.0  # generator: inverse temperature (noise sqrt(2 / beta))
     shift: float = 10.0  # generator: s of I + L / s (shift I + L), above -lambda of the fastest mode wanted
     reversible: bool = True  # detailed-balance Koopman estimator
-    estimator: str = "galerkin"  # galerkin: K = C00^-1 C01 on f | svd: truncated SVD of (f, g) (two networks)
+    estimator: str = "galerkin"  # galerkin: K = C00^-1 C01 on f | svd: truncated SVD of (f, g) (two networks) |
+    # svd-rank: that SVD kept to the rank with the best held-out VAMP-E (fit_trajectories(valid=...))
     standardize: bool = False  # the network sees (x - mean) / std of the training data
     eval_pairs: int = 200_000
     seed: int = 0
@@ -48,7 +50,7 @@ class TrajFitConfig:
         check_choice(self, "method", TRAJ_METHODS)
         check_choice(self, "estimator", ESTIMATORS)
         two = self.svd and self.method != "generator"
-        check(self.estimator != "svd" or two, "estimator", self.estimator, "the svd estimator needs two networks")
+        check(self.estimator == "galerkin" or two, "estimator", self.estimator, "the svd estimators need two networks")
         check_int(self, 1, "lag", "steps", "batch_size", "eval_pairs")
         check(is_int(self.k) and self.k >= 2, "k", self.k, "pass k >= 2: the first mode is the constant")
         check_int(self, 0, "fourier_features", "threads", "validate_every")

@@ -28,6 +28,7 @@ from rlspectral.koopman.estimators import (
     covariances,
     generator_model,
     koopman_model,
+    select_rank,
     singular_values,
     svd_koopman_model,
     vamp2_score,
@@ -151,7 +152,8 @@ def fit_trajectories(
     valid: np.ndarray | Sequence[np.ndarray] | None = None,
 ) -> TrajFit:
     """Fit ``cfg.method`` on training trajectories; the Koopman model (whitening + small dense solve) comes
-    from ``cfg.eval_pairs`` training pairs (or stationary states, for the generator). With ``cfg.validate_every``,
+    from ``cfg.eval_pairs`` training pairs (or stationary states, for the generator); ``estimator="svd-rank"`` keeps
+    the rank whose VAMP-E on the ``valid`` trajectories is best. With ``cfg.validate_every``,
     the fit ends with the networks whose VAMP-E on the ``valid`` trajectories was best
     (:class:`~rlspectral.koopman.validation.BestOnHeldOut`, scored every ``validate_every`` steps and at the end)."""
     trajs = as_trajectories(train)
@@ -159,6 +161,11 @@ def fit_trajectories(
         raise ConfigError(
             f"validate_every={cfg.validate_every}: early stopping needs held-out trajectories; pass valid=..."
         )
+    if cfg.estimator == "svd-rank" and valid is None:
+        raise ConfigError("estimator=svd-rank: the rank is chosen on held-out trajectories; pass valid=...")
+    held = as_trajectories(valid) if valid is not None else []
+    if valid is not None and max((len(t) for t in held), default=0) <= cfg.lag:
+        raise ConfigError(f"valid: no held-out trajectory is longer than lag={cfg.lag}; pass longer ones")
     longest = max((len(t) for t in trajs), default=0)
     if longest <= cfg.lag:
         raise ConfigError(f"lag={cfg.lag}: no trajectory is longer than the lag; pass a lag < {max(longest, 1)}")
@@ -181,12 +188,10 @@ def fit_trajectories(
     distributed.attach(learner)  # data-parallel: moments and gradients reduced over the processes
     batch_size = distributed.local_batch(cfg.batch_size, learner.objective.splits)
     stopper = None
+    held_pairs = lagged_pairs(held, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 3) if held else None
     if cfg.validate_every:
-        held = as_trajectories(valid)  # type: ignore[arg-type]
-        if max((len(t) for t in held), default=0) <= cfg.lag:
-            raise ConfigError(f"valid: no held-out trajectory is longer than lag={cfg.lag}; pass longer ones")
         pairs = lagged_pairs(trajs, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 2)
-        stopper = BestOnHeldOut(pairs, lagged_pairs(held, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 3), mean, scale)
+        stopper = BestOnHeldOut(pairs, held_pairs, mean, scale)  # type: ignore[arg-type]
     t0 = time.perf_counter()
     learner.fit(
         sampler, cfg.steps, batch_size, progress=progress and distributed.is_main(),
@@ -206,8 +211,12 @@ def fit_trajectories(
         states = np.concatenate([x0, x1])[: cfg.eval_pairs].astype(np.float64)
         z = torch.from_numpy(((states - mean) / scale).astype(np.float32))
         fit.model = generator_model(*learner.matrices(z), lag_time)
-    elif cfg.estimator == "svd":
-        fit.model = svd_koopman_model(F0, fit.features(x1, "g"), F1, fit.features(x0, "g"), lag_time)
+    elif cfg.estimator in ("svd", "svd-rank"):
+        G1, rank = fit.features(x1, "g"), None
+        if cfg.estimator == "svd-rank":
+            v0, v1 = held_pairs  # type: ignore[misc]
+            rank = select_rank(covariances(F0, G1), covariances(fit.features(v0), fit.features(v1, "g")))
+        fit.model = svd_koopman_model(F0, G1, F1, fit.features(x0, "g"), lag_time, rank=rank)
     else:
         fit.model = koopman_model(F0, F1, lag_time, reversible=cfg.reversible)
     fit.states, fit.basis = x0, fit.features(x0, "g") if fit.model.readout == "g" else F0
@@ -220,6 +229,7 @@ def fit_trajectories(
         "raw_values": learner.eigenvalues.tolist(),
         "singular_values": singular_values(*fit.train_cov).tolist(),
         "vamp2_train": vamp2_score(*fit.train_cov),
+        "modes": len(fit.model.values),
     }
     if stopper is not None:
         fit.stats.update(best_step=stopper.best_step, vamp_e_valid=[list(h) for h in stopper.history])
