@@ -415,5 +415,7 @@ def test_fit_trajectories_early_stopping_and_svd_rank(tmp_path):
         fit_trajectories(data[:150], TrajFitConfig(lag=10, estimator="svd-rank"))
     with pytest.raises(ConfigError, match="^validate_every=100: early stopping needs held-out trajectories"):
         fit_trajectories(data[:150], cfg)
+    with pytest.raises(ConfigError, match="^estimator='svd-rank': this estimator needs two networks"):
+        TrajFitConfig(estimator="svd-rank", svd=False)
     with pytest.raises(ConfigError, match="^validate_every=5: early stopping scores VAMP-E"):
         TrajFitConfig(method="generator", validate_every=5)

@@ -50,7 +50,7 @@ class TrajFitConfig:
         check_choice(self, "method", TRAJ_METHODS)
         check_choice(self, "estimator", ESTIMATORS)
         two = self.svd and self.method != "generator"
-        check(self.estimator == "galerkin" or two, "estimator", self.estimator, "the svd estimators need two networks")
+        check(self.estimator == "galerkin" or two, "estimator", self.estimator, "this estimator needs two networks")
         check_int(self, 1, "lag", "steps", "batch_size", "eval_pairs")
         check(is_int(self.k) and self.k >= 2, "k", self.k, "pass k >= 2: the first mode is the constant")
         check_int(self, 0, "fourier_features", "threads", "validate_every")
