@@ -153,9 +153,10 @@ def fit_trajectories(
 ) -> TrajFit:
     """Fit ``cfg.method`` on training trajectories; the Koopman model (whitening + small dense solve) comes
     from ``cfg.eval_pairs`` training pairs (or stationary states, for the generator); ``estimator="svd-rank"`` keeps
-    the rank whose VAMP-E on the ``valid`` trajectories is best. With ``cfg.validate_every``,
-    the fit ends with the networks whose VAMP-E on the ``valid`` trajectories was best
-    (:class:`~rlspectral.koopman.validation.BestOnHeldOut`, scored every ``validate_every`` steps and at the end)."""
+    the rank whose VAMP-E on the ``valid`` trajectories is best. With ``cfg.validate_every``, the fit ends with the
+    networks whose VAMP-E on the ``valid`` trajectories was best (:class:`~rlspectral.koopman.validation.BestOnHeldOut`,
+    scored every ``validate_every`` steps and at the end; ``stats["best_step"]``; the optimizer and the learner's
+    running eigenvalue estimates stay those of the last step). ``valid`` is read only by these two options."""
     trajs = as_trajectories(train)
     if cfg.validate_every and valid is None:
         raise ConfigError(
@@ -187,11 +188,9 @@ def fit_trajectories(
         sampler = PairSampler(buffer, learner.operator, seed=seed)
     distributed.attach(learner)  # data-parallel: moments and gradients reduced over the processes
     batch_size = distributed.local_batch(cfg.batch_size, learner.objective.splits)
-    stopper = None
+    x0, x1 = lagged_pairs(trajs, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 2)  # the model's pairs
     held_pairs = lagged_pairs(held, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 3) if held else None
-    if cfg.validate_every:
-        pairs = lagged_pairs(trajs, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 2)
-        stopper = BestOnHeldOut(pairs, held_pairs, mean, scale)  # type: ignore[arg-type]
+    stopper = BestOnHeldOut((x0, x1), held_pairs, mean, scale) if cfg.validate_every else None  # type: ignore[arg-type]
     t0 = time.perf_counter()
     learner.fit(
         sampler, cfg.steps, batch_size, progress=progress and distributed.is_main(),
@@ -203,7 +202,6 @@ def fit_trajectories(
         stopper.restore(learner)
     wall = time.perf_counter() - t0
     fit = TrajFit(cfg, learner, None, mean, scale)  # type: ignore[arg-type]
-    x0, x1 = lagged_pairs(trajs, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 2)
     lag_time = cfg.lag * cfg.dt
     F0, F1 = fit.features(x0), fit.features(x1)
     t1 = time.perf_counter()
