@@ -6,6 +6,8 @@
         --paired results/koopman_logistic results/koopman_logistic_rank_dev           # lora-svd vs each, per seed
     python -m scripts.koopman_logistic --out results/koopman_logistic_pseudospectra \
         --pseudospectra results/koopman_logistic results/koopman_logistic_rank_dev    # pseudospectra, backward errors
+    python -m scripts.koopman_logistic --out results/koopman_logistic_fresh_es --first-seed 30 --seeds 10 \
+        --methods lora-svd vampnet dpnet --validate-every 250                        # early stopping on held-out VAMP-E
 
 System (``rlspectral.envs.logistic``): ``x' = 4 x (1 - x) + xi (mod 1)``, ``xi ~ cos^20(pi xi)``; its transfer
 operator has rank 21 and exact complex eigenvalues, singular values and conditional expectations. Data as in Jeong,
