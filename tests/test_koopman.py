@@ -415,6 +415,8 @@ def test_fit_trajectories_early_stopping_and_svd_rank(tmp_path):
         fit_trajectories(data[:150], TrajFitConfig(lag=10, estimator="svd-rank"))
     with pytest.raises(ConfigError, match="^validate_every=100: early stopping needs held-out trajectories"):
         fit_trajectories(data[:150], cfg)
+    with pytest.raises(ConfigError, match=r"^valid: states of \[1, 2\] coordinates"):
+        fit_trajectories(data[:150], cfg, valid=np.zeros((50, 20, 2)))
     with pytest.raises(ConfigError, match="^estimator='svd-rank': this estimator needs two networks"):
         TrajFitConfig(estimator="svd-rank", svd=False)
     with pytest.raises(ConfigError, match="^validate_every=5: early stopping scores VAMP-E"):

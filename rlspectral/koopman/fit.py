@@ -167,6 +167,9 @@ def fit_trajectories(
     held = as_trajectories(valid) if valid is not None else []
     if valid is not None and max((len(t) for t in held), default=0) <= cfg.lag:
         raise ConfigError(f"valid: no held-out trajectory is longer than lag={cfg.lag}; pass longer ones")
+    dims = {t.shape[-1] for t in trajs} | {t.shape[-1] for t in held}
+    if len(dims) > 1:
+        raise ConfigError(f"valid: states of {sorted(dims)} coordinates; pass held-out trajectories like the training")
     longest = max((len(t) for t in trajs), default=0)
     if longest <= cfg.lag:
         raise ConfigError(f"lag={cfg.lag}: no trajectory is longer than the lag; pass a lag < {max(longest, 1)}")
