@@ -178,6 +178,14 @@ def test_fit_traj_model_reloads_in_a_fresh_process(tmp_path):
     metrics = json.loads((tmp_path / "svd-rank" / "metrics.json").read_text())
     assert [s for s, _ in metrics["vamp_e_valid"]] == [10, 20] and metrics["best_step"] in (10, 20)
     assert 1 <= metrics["modes"] <= 3 and {"vamp2_test", "vamp_e_test"} <= metrics.keys()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(tmp_path / "svd-rank" / "tb"))
+    acc.Reload()  # early stopping's held-out VAMP-E is a TensorBoard series, at the steps it was scored
+    assert [e.step for e in acc.Scalars("spectral/vamp_e_valid")] == [10, 20]
+    assert [e.value for e in acc.Scalars("spectral/vamp_e_valid")] == pytest.approx(
+        [v for _, v in metrics["vamp_e_valid"]]
+    )
     code = textwrap.dedent(RELOAD)
     proc = subprocess.run([sys.executable, "-c", code, *outs], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]

@@ -10,8 +10,8 @@ States are consecutive in time, ``--dt`` apart. Pairs (x_t, x_{t+lag}) never cro
 trajectories (or, for a single one, its last part) is held out for VAMP-2 / VAMP-E; with ``--validate-every``
 (early stopping) or ``--estimator svd-rank`` its first half is the validation data and the second half the test.
 Writes ``metrics.json`` (transfer eigenvalues, implied timescales of the non-constant modes in units of ``--dt``,
-singular values, VAMP scores), ``eigenfunctions.npz`` (the learned eigenfunctions at every state of the file,
-shaped like the input with d replaced by k) and ``model.pt``, the fitted model:
+singular values, VAMP scores), TensorBoard logs under ``tb/``, ``eigenfunctions.npz`` (the learned eigenfunctions
+at every state of the file, shaped like the input with d replaced by k) and ``model.pt``, the fitted model:
 ``rlspectral.koopman.load("model.pt")`` gives a :class:`~rlspectral.koopman.KoopmanFitModel` whose
 ``eigenfunctions(x)`` / ``timescales()`` are the fit's on new states (networks, input standardization, Koopman or
 generator matrix, beta, shift, lag and dt are all in the file).
@@ -158,8 +158,11 @@ def run_traj(args: argparse.Namespace) -> int:
                 f"{cfg.holdout} leaves none longer than --lag {cfg.lag}; raise --holdout or pass more trajectories"
             )
         valid, test = split_holdout(np.stack(test), 0.5, cfg.lag)  # too short to halve: all of it validates
-    fit = fit_trajectories(train, cfg, progress=not args.no_progress, valid=valid)
     from rlspectral.distributed import is_main
+
+    fit = fit_trajectories(
+        train, cfg, progress=not args.no_progress, valid=valid, log_dir=Path(args.out) / "tb" if is_main() else None
+    )
 
     if not is_main():
         return 0  # under torchrun rank 0 scores and writes

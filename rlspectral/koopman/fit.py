@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -150,13 +151,15 @@ def fit_trajectories(
     cfg: TrajFitConfig,
     progress: bool = False,
     valid: np.ndarray | Sequence[np.ndarray] | None = None,
+    log_dir: str | Path | None = None,
 ) -> TrajFit:
     """Fit ``cfg.method`` on training trajectories; the Koopman model (whitening + small dense solve) comes
     from ``cfg.eval_pairs`` training pairs (or stationary states, for the generator); ``estimator="svd-rank"`` keeps
     the rank whose VAMP-E on the ``valid`` trajectories is best. With ``cfg.validate_every``, the fit ends with the
     networks whose VAMP-E on the ``valid`` trajectories was best (:class:`~rlspectral.koopman.validation.BestOnHeldOut`,
     scored every ``validate_every`` steps and at the end; ``stats["best_step"]``; the optimizer and the learner's
-    running eigenvalue estimates stay those of the last step). ``valid`` is read only by these two options."""
+    running eigenvalue estimates stay those of the last step). ``valid`` is read only by these two options.
+    ``log_dir``: TensorBoard scalars (loss, eigenvalue estimates, held-out VAMP-E when early stopping)."""
     trajs = as_trajectories(train)
     if cfg.validate_every and valid is None:
         raise ConfigError(
@@ -184,10 +187,10 @@ def fit_trajectories(
     lcfg = learner_config(cfg, d)
     seed = distributed.sampler_seed(cfg.seed + 1)  # under torchrun: a stream of its own per process
     if generator:
-        learner: SpectralLearner = GeneratorLearner(lcfg, cfg.beta, cfg.shift, inv_scale=1.0 / scale)
+        learner: SpectralLearner = GeneratorLearner(lcfg, cfg.beta, cfg.shift, inv_scale=1.0 / scale, log_dir=log_dir)
         sampler: Any = StateSampler(buffer.obs[: buffer.size], seed=seed)
     else:
-        learner = SpectralLearner(lcfg)
+        learner = SpectralLearner(lcfg, log_dir=log_dir)
         sampler = PairSampler(buffer, learner.operator, seed=seed)
     distributed.attach(learner)  # data-parallel: moments and gradients reduced over the processes
     batch_size = distributed.local_batch(cfg.batch_size, learner.objective.splits)

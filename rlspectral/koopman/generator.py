@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -95,13 +96,16 @@ class GeneratorLearner(SpectralLearner):
         shift: float,
         device: str | torch.device = "cpu",
         inv_scale: Sequence[float] | None = None,
+        log_dir: str | Path | None = None,
     ):
         if not shift > 0:
             raise ConfigError(f"shift={shift}: the generator shift must be > 0, above -lambda of the fastest mode")
         if not beta > 0:
             raise ConfigError(f"beta={beta}: the inverse temperature must be > 0")
         kwargs = {**config.objective_kwargs, "shift": 1.0}
-        super().__init__(replace(config, svd=False, dedup=False, objective_kwargs=kwargs), device=device)
+        super().__init__(
+            replace(config, svd=False, dedup=False, objective_kwargs=kwargs), device=device, log_dir=log_dir
+        )
         self.beta, self.shift = float(beta), float(shift)
         self.inv_scale = None if inv_scale is None else torch.as_tensor(inv_scale, dtype=torch.float32)
 
