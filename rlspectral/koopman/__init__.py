@@ -12,6 +12,8 @@ are learned by NestedLoRA SVD (two networks), its eigenfunctions by NestedLoRA E
   :func:`fit_trajectories` (every method on the same data, network and budget), ending in a :class:`TrajFit`.
 * :mod:`~rlspectral.koopman.model`: :class:`KoopmanFitModel`, the saved artifact (``TrajFit.fetch_model()``,
   ``rlspectral fit-traj``'s ``model.pt``), read back by :func:`load`.
+* :mod:`~rlspectral.koopman.validation`: :class:`BestOnHeldOut`, early stopping on held-out VAMP-E
+  (``TrajFitConfig.validate_every``).
 """
 
 from rlspectral.koopman.config import ESTIMATORS, TRAJ_METHODS, TrajFitConfig
@@ -32,10 +34,12 @@ from rlspectral.koopman.estimators import (
 from rlspectral.koopman.fit import StateSampler, TrajFit, as_trajectories, fit_trajectories, lagged_pairs
 from rlspectral.koopman.generator import GeneratorLearner, dirichlet_moments, input_jacobian
 from rlspectral.koopman.model import KoopmanFitModel, load
+from rlspectral.koopman.validation import BestOnHeldOut
 
 __all__ = [
     "ESTIMATORS",
     "TRAJ_METHODS",
+    "BestOnHeldOut",
     "GeneratorLearner",
     "KoopmanFitModel",
     "KoopmanModel",
