@@ -160,7 +160,7 @@ print("ok")
 """
 
 
-def test_fit_traj_model_reloads_in_a_fresh_process(tmp_path):
+def test_fit_traj_model_reloads_in_a_fresh_process(tmp_path, capsys):
     """The saved model.pt is complete: a new interpreter, importing only rlspectral.koopman (no SB3, env modules),
     gets the same eigenfunctions at the file's states and the same timescales as the fit reported."""
     x = _ar1(6, 120, seed=1)
@@ -176,6 +176,7 @@ def test_fit_traj_model_reloads_in_a_fresh_process(tmp_path):
         np.save(out / "states.npy", x)
         outs.append(str(out))
     metrics = json.loads((tmp_path / "svd-rank" / "metrics.json").read_text())
+    assert f"networks of step {metrics['best_step']} (best held-out VAMP-E)" in capsys.readouterr().out
     assert [s for s, _ in metrics["vamp_e_valid"]] == [10, 20] and metrics["best_step"] in (10, 20)
     assert 1 <= metrics["modes"] <= 3 and {"vamp2_test", "vamp_e_test"} <= metrics.keys()
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -189,5 +189,7 @@ def run_traj(args: argparse.Namespace) -> int:
     model.save(out / "model.pt")
     ts = ", ".join(f"{t:.4g}" for t in metrics["implied_timescales"][:3])
     vamp = f", VAMP-2 (held out) {metrics['vamp2_test']:.4f}" if test else ""
+    if "best_step" in fit.stats:
+        vamp += f", networks of step {fit.stats['best_step']} (best held-out VAMP-E)"
     print(f"{args.method} k={args.k} lag={args.lag}: timescales {ts}{vamp} -> {out}")
     return 0
