@@ -211,20 +211,21 @@ def fit_trajectories(
     lag_time = cfg.lag * cfg.dt
     F0, F1 = fit.features(x0), fit.features(x1)
     t1 = time.perf_counter()
+    G0, G1 = (fit.features(x0, "g"), fit.features(x1, "g")) if learner.g is not None else (F0, F1)
+    fit.train_cov = covariances(F0, G1)
     if isinstance(learner, GeneratorLearner):
         states = np.concatenate([x0, x1])[: cfg.eval_pairs].astype(np.float64)
         z = torch.from_numpy(((states - mean) / scale).astype(np.float32))
         fit.model = generator_model(*learner.matrices(z), lag_time)
     elif cfg.estimator in ("svd", "svd-rank"):
-        G1, rank = fit.features(x1, "g"), None
+        rank = None
         if cfg.estimator == "svd-rank":
             v0, v1 = held_pairs  # type: ignore[misc]
-            rank = select_rank(covariances(F0, G1), covariances(fit.features(v0), fit.features(v1, "g")))
-        fit.model = svd_koopman_model(F0, G1, F1, fit.features(x0, "g"), lag_time, rank=rank)
+            rank = select_rank(fit.train_cov, covariances(fit.features(v0), fit.features(v1, "g")))
+        fit.model = svd_koopman_model(F0, G1, F1, G0, lag_time, rank=rank)
     else:
         fit.model = koopman_model(F0, F1, lag_time, reversible=cfg.reversible)
-    fit.states, fit.basis = x0, fit.features(x0, "g") if fit.model.readout == "g" else F0
-    fit.train_cov = covariances(F0, fit.features(x1, "g"))
+    fit.states, fit.basis = x0, G0 if fit.model.readout == "g" else F0
     fit.stats = {
         "wall_time_s": wall,
         "post_time_s": time.perf_counter() - t1,
