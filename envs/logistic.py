@@ -216,6 +216,20 @@ class NoisyLogisticMap:
             vec = self.koopman_matrix @ vec
         return out
 
+    def population_moments(
+        self, f: Callable[[Array], Array], g: Callable[[Array], Array]
+    ) -> tuple[tuple[Array, Array, Array], Array]:
+        """Exact stationary moments of feature maps ``f, g: [n] -> [n, k]``: ``((C00, C01, C11), gf)`` with
+        ``C00 = E_pi[f f^T]``, ``C01 = E[f(x_t) g(x_{t+1})^T] = E_pi[f (K g)^T]``, ``C11 = E_pi[g g^T]`` and
+        ``gf = E_pi[g f^T]``: what a Koopman estimator reads from samples, without the sampling noise
+        (``rlspectral.koopman.svd_koopman_from_moments``)."""
+        x, w = self._nodes
+        p = (w * self.stationary_density(x))[:, None]
+        F = np.asarray(f(x), dtype=np.float64).reshape(len(x), -1)
+        G = np.asarray(g(x), dtype=np.float64).reshape(len(x), -1)
+        KG = self.conditional_expectation(g, x, 1)[:, 0]
+        return (F.T @ (p * F), F.T @ (p * KG), G.T @ (p * G)), G.T @ (p * F)
+
     def moments(self, g: Callable[[Array], Array]) -> tuple[Array, Array]:
         """Stationary mean and standard deviation of observables ``g`` (``[m]`` each)."""
         y, w = self._nodes

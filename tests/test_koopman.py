@@ -24,6 +24,7 @@ from rlspectral.koopman import (
     load,
     select_rank,
     singular_values,
+    svd_koopman_from_moments,
     svd_koopman_model,
     vamp2_score,
     vamp_e_score,
@@ -133,6 +134,10 @@ def test_truncated_svd_model_keeps_the_exact_spectrum_of_a_low_rank_chain():
     assert vamp_e_score(cov, cov, rank=3) == pytest.approx(vamp_e_score(cov, cov), abs=1e-10)
     with pytest.raises(ValueError, match="rank 7 is out of range"):
         svd_koopman_model(F0, G1, F1, G0, lag_time=1.0, rank=7)
+    F, G = np.concatenate([F0, F1]), np.concatenate([G0, G1])
+    same = svd_koopman_from_moments(cov, G.T @ F / len(F), lag_time=1.0, rank=3)  # the same model from its moments
+    np.testing.assert_array_equal(same.values, model.values)
+    np.testing.assert_array_equal(same.W_inv, model.W_inv)
 
 
 def test_select_rank_drops_the_modes_that_sampling_noise_made():

@@ -139,6 +139,42 @@ def test_conditional_expectations_match_monte_carlo(system):
     assert np.all(np.abs(sample.mean(0) - mean) < 5 * std / np.sqrt(50_000))
 
 
+def test_population_moments_give_the_exact_spectrum_and_match_samples(system):
+    """Exact range / co-range bases through the svd model with exact moments: every eigenvalue and singular value
+    of K; for other functions the moments are the limit of the sample moments (within 5 standard errors)."""
+    from rlspectral.koopman import singular_values, svd_koopman_from_moments
+
+    ks = np.arange(system.N // 2 + 1)
+
+    def trig(t: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.cos(2 * np.pi * ks * t[:, None]), np.sin(2 * np.pi * ks[1:] * t[:, None])], axis=1)
+
+    cov, gf = system.population_moments(
+        lambda x: trig(system.logistic(x)), lambda y: trig(y) / system.stationary_density(y)[:, None]
+    )
+    mu = np.asarray(svd_koopman_from_moments(cov, gf, 1.0).values)
+    exact = system.eigenvalues
+    assert np.abs(mu[:, None] - exact[None, :]).min(0).max() < 1e-8  # each exact eigenvalue is found
+    assert np.abs(mu[:, None] - exact[None, :]).min(1).max() < 1e-8  # and nothing else
+    np.testing.assert_allclose(singular_values(*cov), system.singular_values, atol=1e-12)
+
+    def f(x: np.ndarray) -> np.ndarray:
+        return np.stack([np.ones_like(x), np.cos(2 * np.pi * x), x**2], axis=1)
+
+    def g(y: np.ndarray) -> np.ndarray:
+        return np.stack([np.sin(2 * np.pi * y), y], axis=1)
+
+    (C00, C01, C11), gf = system.population_moments(f, g)
+    rng = np.random.default_rng(7)
+    x = system.sample_stationary(200_000, rng)
+    y = system.step(x, rng)  # independent stationary pairs
+    for exact, prod in [(C00, f(x)[:, :, None] * f(x)[:, None]), (C01, f(x)[:, :, None] * g(y)[:, None]),
+                        (C11, g(y)[:, :, None] * g(y)[:, None]), (gf, g(x)[:, :, None] * f(x)[:, None])]:  # fmt: skip
+        se = prod.std(0) / np.sqrt(len(x)) + 1e-12
+        assert np.all(np.abs(prod.mean(0) - exact) < 5 * se)
+    assert C00[0, 0] == pytest.approx(1.0, abs=1e-12)
+
+
 def test_other_noise_orders_and_errors():
     small = NoisyLogisticMap(N=4)
     mu = small.eigenvalues

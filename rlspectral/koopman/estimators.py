@@ -194,14 +194,22 @@ def svd_koopman_model(
     features (``readout="g"``, ``gram = I``: ``b = E[g h]``) and ``predict`` uses ``mu^(n-1)`` (``offset=1``).
     ``rank``: keep the r largest singular triplets (all when None; :func:`select_rank` picks r on held-out data).
     """
-    cov = covariances(F0, G1)
+    F, G = np.concatenate([F0, F1]).astype(np.float64), np.concatenate([G0, G1]).astype(np.float64)
+    return svd_koopman_from_moments(covariances(F0, G1), G.T @ F / len(F), lag_time, rank)
+
+
+def svd_koopman_from_moments(
+    cov: Covariances, gf: np.ndarray, lag_time: float, rank: int | None = None
+) -> KoopmanModel:
+    """:func:`svd_koopman_model` from the moments it reads: ``cov = (C00, C01, C11)`` of ``f(x_t)``, ``g(x_{t+tau})``
+    and ``gf = E[g f^T]`` at stationary states. For moments that come from elsewhere than one sample (exact
+    quadrature, a larger sample, several runs' sums)."""
     Kbar, W0, W1 = whitened_cross(*cov)
     Ub, s, Vbt = np.linalg.svd(Kbar, full_matrices=False)
     r = _rank(rank, len(s))
     Ub, s, Vbt = Ub[:, :r], s[:r], Vbt[:r]
     Af, Ag = W0 @ Ub, W1 @ Vbt.T
-    F, G = np.concatenate([F0, F1]).astype(np.float64), np.concatenate([G0, G1]).astype(np.float64)
-    cross = Ag.T @ (G.T @ F / len(F)) @ Af  # <psi_i, phi_j>
+    cross = Ag.T @ np.asarray(gf, dtype=np.float64) @ Af  # <psi_i, phi_j>
     mu, Wc = np.linalg.eig(s[:, None] * cross)
     W_inv = np.linalg.solve(Wc, s[:, None] * Ag.T)  # Wc^-1 S A_g^T
-    return _sorted_model(mu, Af @ Wc, W_inv, np.eye(F0.shape[1]), lag_time, offset=1, readout="g")
+    return _sorted_model(mu, Af @ Wc, W_inv, np.eye(W0.shape[0]), lag_time, offset=1, readout="g")
