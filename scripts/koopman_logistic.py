@@ -31,7 +31,9 @@ method and the oracle; the data that picks one integer is not used otherwise): d
 learned to the exact eigenvalues (the paper's metric) and, for each of the 5 leading non-trivial exact eigenvalues,
 the distance to the nearest learned one; held-out VAMP-2 / VAMP-E; the error of ``E[g(x_{t+n}) | x_t]`` for
 g = cos 2 pi x, sin 2 pi x, x and n = 1..20 at 256 held-out start points against the exact conditional expectation
-(RMS over starts and observables, / std of g under pi).
+(RMS over starts and observables, / std of g under pi). The svd model is also built with exact moments
+(``NoisyLogisticMap.population_moments``): only the cross-covariance exact (``svd-exact-C01``), every moment exact
+(``svd-exact``, the learned functions' own eigenvalue error); eigenvalues only, scored by ``--pseudospectra``.
 """
 
 from __future__ import annotations
