@@ -597,6 +597,27 @@ def pseudospectra(folders: list[str], out: Path) -> None:
     fig.suptitle("eps-pseudospectra of K (contours: sigma_min(zI - K) = eps) and eigenvalues, svd estimator",
                  fontsize=9)  # fmt: skip
     save_figure(fig, out / "pseudospectra.png")
+    if any(r["estimator"] == "svd-exact" for r in flat):
+        _decomposition_figure(flat, [m for m in names if m != "oracle"], out)
+
+
+def _decomposition_figure(flat: list[dict[str, Any]], methods: list[str], out: Path) -> None:
+    """``decomposition.png``: max beta per seed of each method with sample moments, exact C01, every moment exact."""
+    plt = pyplot()
+    steps = ("svd", "svd-exact-C01", "svd-exact")
+    fig, ax = plt.subplots(figsize=(1.9 * len(methods) + 1.5, 3.4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, meth in enumerate(methods):
+        for j, est in enumerate(steps):
+            v = [r["backward_max"] for r in flat if r["method"] == meth and r["estimator"] == est]
+            pos = i * (len(steps) + 1) + j
+            ax.boxplot([v], positions=[pos], widths=0.7, showfliers=False, medianprops={"color": colors[j]})
+            ax.scatter(np.full(len(v), pos), v, s=8, color=colors[j], alpha=0.7, label=est if i == 0 else None)
+    ax.set_xticks([i * (len(steps) + 1) + 1 for i in range(len(methods))], methods, fontsize=8)
+    ax.set_ylabel("max backward error of the eigenvalues")
+    ax.legend(fontsize=7, title="moments", title_fontsize=7)
+    ax.set_title("learned functions with sample moments, exact C01, every moment exact (one dot per seed)", fontsize=8)
+    save_figure(fig, out / "decomposition.png")
 
 
 def make_jobs(args: Any) -> list[dict[str, Any]]:
