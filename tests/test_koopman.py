@@ -138,6 +138,8 @@ def test_truncated_svd_model_keeps_the_exact_spectrum_of_a_low_rank_chain():
     same = svd_koopman_from_moments(cov, G.T @ F / len(F), lag_time=1.0, rank=3)  # the same model from its moments
     np.testing.assert_array_equal(same.values, model.values)
     np.testing.assert_array_equal(same.W_inv, model.W_inv)
+    with pytest.raises(ValueError, match="moments of mismatched shapes"):
+        svd_koopman_from_moments(cov, G.T @ F[:, :5] / len(F), lag_time=1.0)  # gf of 5 f functions, not 6
 
 
 def test_select_rank_drops_the_modes_that_sampling_noise_made():

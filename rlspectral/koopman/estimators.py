@@ -204,7 +204,14 @@ def svd_koopman_from_moments(
     """:func:`svd_koopman_model` from the moments it reads: ``cov = (C00, C01, C11)`` of ``f(x_t)``, ``g(x_{t+tau})``
     and ``gf = E[g f^T]`` at stationary states. For moments that come from elsewhere than one sample (exact
     quadrature, a larger sample, several runs' sums)."""
-    Kbar, W0, W1 = whitened_cross(*cov)
+    C00, C01, C11 = (np.asarray(c) for c in cov)
+    k, m = C01.shape if C01.ndim == 2 else (-1, -1)
+    if C00.shape != (k, k) or C11.shape != (m, m) or np.shape(gf) != (m, k):
+        raise ValueError(
+            f"moments of mismatched shapes: C00 {C00.shape}, C01 {C01.shape}, C11 {C11.shape}, gf {np.shape(gf)}; "
+            "pass C00 [k, k], C01 [k, m], C11 [m, m] and gf = E[g f^T] [m, k]"
+        )
+    Kbar, W0, W1 = whitened_cross(C00, C01, C11)
     Ub, s, Vbt = np.linalg.svd(Kbar, full_matrices=False)
     r = _rank(rank, len(s))
     Ub, s, Vbt = Ub[:, :r], s[:r], Vbt[:r]
