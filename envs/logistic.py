@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 from scipy.special import comb, roots_legendre
 
-from rlspectral.errors import ConfigError
+from rlspectral.errors import ConfigError, DataError
 
 _ASIN = np.frompyfunc(math.asin, 1, 1)
 
@@ -225,8 +225,11 @@ class NoisyLogisticMap:
         (``rlspectral.koopman.svd_koopman_from_moments``)."""
         x, w = self._nodes
         p = (w * self.stationary_density(x))[:, None]
-        F = np.asarray(f(x), dtype=np.float64).reshape(len(x), -1)
-        G = np.asarray(g(x), dtype=np.float64).reshape(len(x), -1)
+        F, G = (np.asarray(h(x), dtype=np.float64) for h in (f, g))
+        for name, H in (("f", F), ("g", G)):
+            if H.ndim not in (1, 2) or len(H) != len(x):
+                raise DataError(f"{name} maps {len(x)} states to shape {H.shape}: pass feature maps [n] -> [n, k]")
+        F, G = F.reshape(len(x), -1), G.reshape(len(x), -1)
         KG = self.conditional_expectation(g, x, 1)[:, 0]
         return (F.T @ (p * F), F.T @ (p * KG), G.T @ (p * G)), G.T @ (p * F)
 

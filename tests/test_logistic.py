@@ -173,6 +173,8 @@ def test_population_moments_give_the_exact_spectrum_and_match_samples(system):
         se = prod.std(0) / np.sqrt(len(x)) + 1e-12
         assert np.all(np.abs(prod.mean(0) - exact) < 5 * se)
     assert C00[0, 0] == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(DataError, match=r"f maps 1024 states to shape \(10, 3\)"):
+        system.population_moments(lambda x: f(x)[:10], g)  # a feature map that drops states
 
 
 def test_other_noise_orders_and_errors():

@@ -195,7 +195,8 @@ def fit_trajectories(
     distributed.attach(learner)  # data-parallel: moments and gradients reduced over the processes
     batch_size = distributed.local_batch(cfg.batch_size, learner.objective.splits)
     x0, x1 = lagged_pairs(trajs, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 2)  # the model's pairs
-    held_pairs = lagged_pairs(held, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 3) if held else None
+    needs_valid = bool(cfg.validate_every) or cfg.estimator == "svd-rank"  # the two readers of `valid`
+    held_pairs = lagged_pairs(held, cfg.lag, cfg.eval_pairs, seed=cfg.seed + 3) if needs_valid else None
     stopper = BestOnHeldOut((x0, x1), held_pairs, mean, scale) if cfg.validate_every else None  # type: ignore[arg-type]
     t0 = time.perf_counter()
     learner.fit(
